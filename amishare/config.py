@@ -1,0 +1,25 @@
+"""Server settings. Defaults follow AWS; each can be changed for tests and demos."""
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+@dataclass
+class Settings:
+    # Seconds a new image, snapshot, volume or instance stays in its transitional state.
+    state_delay: float = field(default_factory=lambda: _env_float("AMISHARE_STATE_DELAY", 0.2))
+    max_launch_permission_accounts: int = 1000
+    max_public_images: int = 5
+    max_images: int = 50000
+
+
+DEFAULT_DB_FILE = "amishare.db"
+
+
+def default_db_url() -> str:
+    return os.environ.get("AMISHARE_DB", f"sqlite:///{DEFAULT_DB_FILE}")

@@ -1,0 +1,127 @@
+"""Who may see and launch which image: the one place this is decided.
+
+An image is visible to, and launchable by, its owner, everyone when it is
+public, and every principal it was shared with. Every caller of the domain
+(DescribeImages, RunInstances, CopyImage, CreateImage, the attribute calls)
+goes through these functions.
+"""
+
+from amishare.domain import ids
+from amishare.errors import AwsError
+from amishare.store import images as image_store
+
+
+def caller_grantees(ctx) -> list[tuple[str, str]]:
+    """The launch-permission entries through which the caller is reached."""
+    return [("account", ctx.account_id)]
+
+
+def visible_condition(ctx):
+    return image_store.owned_by([ctx.account_id]) | image_store.public() | image_store.granted_to(caller_grantees(ctx))
+
+
+def can_launch(ctx, image) -> bool:
+    if image["owner_id"] == ctx.account_id:
+        return True
+    if image["is_public"]:
+        return True
+    return image_store.has_grant(ctx.conn, image["image_id"], caller_grantees(ctx))
+
+
+def find_visible(ctx, image_id: str, region: str | None = None):
+    """The image as the caller may see it, or InvalidAMIID.NotFound: others' private images don't exist for them."""
+    ids.check("ami", image_id)
+    image = image_store.get_in_region(ctx.conn, region or ctx.region, image_id)
+    if image is None or not can_launch(ctx, image):
+        raise ids.not_found("ami", [image_id])
+    return image
+
+
+def find_owned(ctx, image_id: str):
+    """The caller's own image; a visible image of someone else gives AuthFailure, as on AWS."""
+    image = find_visible(ctx, image_id)
+    if image["owner_id"] != ctx.account_id:
+        raise AwsError("AuthFailure", f"Not authorized for image:{image_id}")
+    return image
+
+
+def describe_branches(ctx, owners: list[str] | None, executable_users: list[str] | None):
+    """Index-driven branches whose union is what DescribeImages may return.
+
+    Each branch is (driver, extra_conditions); the driver picks the index that
+    bounds the work (an owner, the public set, a grantee's permissions).
+    """
+    me = ctx.account_id
+    reachable = image_store.public() | image_store.granted_to(caller_grantees(ctx))
+    exec_condition = None
+    if executable_users:
+        exec_condition = _executable_condition(ctx, executable_users)
+    if owners:
+        branches = []
+        for owner in owners:
+            extra = [] if owner == me else [reachable]
+            if exec_condition is not None:
+                extra.append(exec_condition)
+            branches.append((("owner", owner), extra))
+        return branches
+    if executable_users:
+        branches = []
+        for user in executable_users:
+            if user in ("self", me):
+                branches.extend((("grant", g), []) for g in caller_grantees(ctx))
+            elif user == "all":
+                branches.append((("public", None), []))
+            else:
+                branches.append((("grant", ("account", user)), [visible_condition(ctx)]))
+        return branches
+    branches = [(("owner", me), []), (("public", None), [])]
+    branches.extend((("grant", g), []) for g in caller_grantees(ctx))
+    return branches
+
+
+def narrowing_conditions(ctx, owners: list[str], executable_users: list[str]) -> list:
+    """Owners and ExecutableUsers as conditions on an already visible set (DescribeImages by id)."""
+    conditions = []
+    if owners:
+        conditions.append(image_store.owned_by(owners))
+    if executable_users:
+        conditions.append(_executable_condition(ctx, executable_users))
+    return conditions
+
+
+def _executable_condition(ctx, executable_users):
+    conditions = []
+    for user in executable_users:
+        if user in ("self", ctx.account_id):
+            conditions.append(image_store.granted_to(caller_grantees(ctx)))
+        elif user == "all":
+            conditions.append(image_store.public())
+        else:
+            conditions.append(image_store.granted_to([("account", user)]))
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined = combined | condition
+    return combined
+
+
+def resolve_owners(ctx, owners: list[str]) -> list[str]:
+    from amishare.domain.catalog import ALIAS_ACCOUNTS
+
+    resolved = []
+    for owner in owners:
+        if owner == "self":
+            resolved.append(ctx.account_id)
+        elif owner in ALIAS_ACCOUNTS:
+            resolved.append(ALIAS_ACCOUNTS[owner])
+        elif ids.is_account_id(owner):
+            resolved.append(owner)
+        else:
+            raise AwsError("InvalidUserID.Malformed", f"Invalid user id: \"{owner}\"")
+    return list(dict.fromkeys(resolved))
+
+
+def check_executable_users(ctx, users: list[str]) -> list[str]:
+    for user in users:
+        if user not in ("self", "all") and not ids.is_account_id(user):
+            raise AwsError("InvalidUserID.Malformed", f"Invalid user id: \"{user}\"")
+    return list(dict.fromkeys(users))

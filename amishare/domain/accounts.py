@@ -1,0 +1,89 @@
+"""Accounts and their access keys."""
+
+import secrets
+import string
+import time
+from dataclasses import dataclass
+
+from amishare.domain import ids
+from amishare.domain.secretbox import SecretBox
+from amishare.errors import AwsError
+from amishare.store import accounts as store
+
+_KEY_ALPHABET = string.ascii_uppercase + "234567"
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+
+
+@dataclass(frozen=True)
+class NewCredentials:
+    account_id: str
+    access_key_id: str
+    secret_access_key: str
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    account_id: str
+    secret: str
+    status: str
+
+
+def _new_access_key_id() -> str:
+    return "AKIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
+
+
+def _new_secret() -> str:
+    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
+
+
+def create_account(conn, box: SecretBox, account_id: str | None = None, name: str | None = None,
+                   email: str | None = None) -> NewCredentials:
+    if account_id is None:
+        account_id = ids.new_account_id()
+        while store.get_account(conn, account_id) is not None:
+            account_id = ids.new_account_id()
+    elif not ids.is_account_id(account_id):
+        raise AwsError("InvalidParameterValue", f"Account id '{account_id}' must be 12 digits.")
+    elif store.get_account(conn, account_id) is not None:
+        raise AwsError("DuplicateAccountException", f"Account {account_id} already exists.")
+    now = time.time()
+    store.insert_account(
+        conn, account_id=account_id, name=name or f"account-{account_id}", email=email,
+        kind="customer", alias=None, created_at=now,
+    )
+    return add_access_key(conn, box, account_id)
+
+
+def add_access_key(conn, box: SecretBox, account_id: str) -> NewCredentials:
+    key_id, secret = _new_access_key_id(), _new_secret()
+    store.insert_access_key(
+        conn, access_key_id=key_id, account_id=account_id,
+        secret_ciphertext=box.seal(secret, key_id), status="Active", created_at=time.time(),
+    )
+    return NewCredentials(account_id, key_id, secret)
+
+
+def ensure_system_account(conn, account_id: str, name: str, alias: str) -> None:
+    if store.get_account(conn, account_id) is None:
+        store.insert_account(conn, account_id=account_id, name=name, email=None, kind="system",
+                             alias=alias, created_at=time.time())
+
+
+def lookup_key(conn, box: SecretBox, access_key_id: str) -> KeyRecord | None:
+    row = store.get_access_key(conn, access_key_id)
+    if row is None:
+        return None
+    return KeyRecord(row["account_id"], box.open(row["secret_ciphertext"], access_key_id), row["status"])
+
+
+def list_accounts(conn) -> list[dict]:
+    out = []
+    for row in store.list_accounts(conn):
+        if row["kind"] != "customer":
+            continue
+        out.append({
+            "AccountId": row["account_id"],
+            "Name": row["name"],
+            "AccessKeyIds": [k["access_key_id"] for k in store.keys_of(conn, row["account_id"])],
+        })
+    return out

@@ -1,0 +1,333 @@
+"""AMIs: registration, creation from instances, copies, description, deregistration."""
+
+import json
+import re
+
+from amishare.domain import access, ids, keys, lifecycle, ownership, pagination, tags
+from amishare.domain import snapshots as snapshot_domain
+from amishare.domain.regions import check_region
+from amishare.errors import AwsError
+from amishare.store import filters as filter_sql
+from amishare.store import images as store
+from amishare.store import instances as instance_store
+from amishare.store import settings as settings_store
+from amishare.store import snapshots as snapshot_store
+from amishare.store import tags as tag_store
+from amishare.store import volumes as volume_store
+
+NAME_RE = re.compile(r"^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$")
+IMAGE_COUNT = "images"
+
+
+def check_name(name: str) -> str:
+    if not NAME_RE.match(name or ""):
+        raise AwsError(
+            "InvalidAMIName.Malformed",
+            "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, "
+            "'(', ')', '.', '-', '/' and '_'",
+        )
+    return name
+
+
+def _check_name_free(ctx, name):
+    if store.name_taken(ctx.conn, ctx.region, ctx.account_id, name):
+        raise AwsError("InvalidAMIName.Duplicate", f"AMI name {name} is already in use by AMI in this account and Region")
+
+
+def _check_quota(ctx):
+    count = settings_store.counter(ctx.conn, ctx.account_id, ctx.region, IMAGE_COUNT)
+    if count >= ctx.settings.max_images:
+        raise AwsError(
+            "ResourceLimitExceeded",
+            f"You have reached the quota of {ctx.settings.max_images} AMIs per Region (AMIs per Region).",
+        )
+
+
+def _insert(ctx, row: dict, block_devices: list[dict], product_codes: list[dict], ready_after: float | None) -> str:
+    image_id = ids.new_id("ami")
+    timing = lifecycle.transition("pending", "available", ctx.now, ctx.settings.state_delay)
+    if ready_after is not None and ready_after > ctx.now:
+        timing = {"state": "pending", "next_state": "available",
+                  "next_state_at": max(ready_after, timing["next_state_at"] or 0)}
+    defaults = dict(
+        description=None, root_device_type="ebs", image_type="machine", platform=None,
+        platform_details="Linux/UNIX", usage_operation="RunInstances", kernel_id=None, ramdisk_id=None,
+        ena_support=True, sriov_net_support="simple", imds_support=None, tpm_support=None, boot_mode=None,
+        image_location=None, deprecation_time=None, is_public=False, disabled=False,
+        deregistration_protection=None, last_launched_at=None, source_image_id=None,
+        source_image_region=None, source_instance_id=None,
+    )
+    full = {**defaults, **row, "image_id": image_id, "region": ctx.region, "owner_id": row.get("owner_id", ctx.account_id),
+            "created_at": ctx.now, **timing}
+    store.insert_image(ctx.conn, full, block_devices, product_codes)
+    settings_store.add_to_counter(ctx.conn, full["owner_id"], ctx.region, IMAGE_COUNT, 1)
+    return image_id
+
+
+def _device_mappings(ctx, mappings, root_device_name):
+    """Validate RegisterImage block device mappings; return rows and when their snapshots complete."""
+    rows, seen, ready_after = [], set(), None
+    for mapping in mappings or ():
+        device = mapping.get("DeviceName")
+        if not device:
+            raise AwsError("InvalidBlockDeviceMapping", "The device name must be specified for each block device mapping.")
+        if device in seen:
+            raise AwsError("InvalidBlockDeviceMapping", f"The device '{device}' is used in more than one block-device mapping")
+        seen.add(device)
+        ebs = mapping.get("Ebs")
+        row = dict(device_name=device, virtual_name=mapping.get("VirtualName"), no_device="NoDevice" in mapping,
+                   snapshot_id=None, volume_size=None, volume_type=None, iops=None, throughput=None,
+                   encrypted=None, kms_key_id=None, delete_on_termination=None)
+        if ebs is not None:
+            volume_type = ebs.get("VolumeType") or "gp2"
+            row.update(volume_type=volume_type, iops=ebs.get("Iops"), throughput=ebs.get("Throughput"),
+                       delete_on_termination=ebs.get("DeleteOnTermination", True))
+            if ebs.get("SnapshotId"):
+                snapshot = ownership.readable_snapshot(ctx, ebs["SnapshotId"])
+                size = ebs.get("VolumeSize") or snapshot["volume_size"]
+                if size < snapshot["volume_size"]:
+                    raise AwsError(
+                        "InvalidBlockDeviceMapping",
+                        f"Volume of size {size}GiB is smaller than snapshot '{snapshot['snapshot_id']}', "
+                        f"expect size >= {snapshot['volume_size']}GiB",
+                    )
+                row.update(snapshot_id=snapshot["snapshot_id"], volume_size=size, encrypted=snapshot["encrypted"],
+                           kms_key_id=snapshot["kms_key_id"])
+                if snapshot["next_state"] is not None and snapshot["next_state_at"] is not None:
+                    ready_after = max(ready_after or 0, snapshot["next_state_at"])
+            else:
+                if not ebs.get("VolumeSize"):
+                    raise AwsError("InvalidBlockDeviceMapping", f"The device '{device}' needs a snapshot id or a volume size.")
+                encrypted = bool(ebs.get("Encrypted"))
+                row.update(volume_size=ebs["VolumeSize"], encrypted=encrypted,
+                           kms_key_id=keys.resolve(ctx, encrypted, ebs.get("KmsKeyId")))
+        rows.append(row)
+    return rows, ready_after
+
+
+def register_image(ctx, params) -> str:
+    name = check_name(params["Name"])
+    description = params.get("Description")
+    root = params.get("RootDeviceName")
+    mappings, ready_after = _device_mappings(ctx, params.get("BlockDeviceMappings"), root)
+    location = params.get("ImageLocation")
+    if location is None:
+        if root is None:
+            raise AwsError("InvalidParameterValue", "The request must specify a root device name (RootDeviceName) for an EBS-backed AMI.")
+        root_row = next((m for m in mappings if m["device_name"] == root), None)
+        if root_row is None or root_row["snapshot_id"] is None:
+            raise AwsError(
+                "InvalidBlockDeviceMapping",
+                f"The root device name {root} must be mapped to an EBS snapshot in the block device mapping.",
+            )
+    requested = tags.from_specifications(params.get("TagSpecifications"), {"image"})
+    _check_quota(ctx)
+    _check_name_free(ctx, name)
+    image_id = _insert(ctx, dict(
+        name=name, description=description, architecture=params.get("Architecture") or "x86_64",
+        virtualization_type=params.get("VirtualizationType") or "hvm", root_device_name=root,
+        root_device_type="instance-store" if location and not mappings else "ebs",
+        boot_mode=params.get("BootMode"), kernel_id=params.get("KernelId"), ramdisk_id=params.get("RamdiskId"),
+        ena_support=params.get("EnaSupport", True), sriov_net_support=params.get("SriovNetSupport") or "simple",
+        imds_support=params.get("ImdsSupport"), tpm_support=params.get("TpmSupport"),
+        image_location=location,
+    ), mappings, [], ready_after)
+    if requested.get("image"):
+        tags.apply(ctx, image_id, "image", ctx.account_id, requested["image"])
+    return image_id
+
+
+def create_image(ctx, instance_id, name, description, no_reboot, mappings_override, tag_specifications) -> str:
+    instance = ownership.owned_instance(ctx, instance_id)
+    state = lifecycle.settled(instance, ctx.now)
+    if state not in ("running", "stopped"):
+        raise AwsError("IncorrectInstanceState", f"The instance '{instance_id}' is not in a state from which it can be imaged.")
+    check_name(name)
+    requested = tags.from_specifications(tag_specifications, {"image", "snapshot"})
+    _check_quota(ctx)
+    _check_name_free(ctx, name)
+    excluded = {m["DeviceName"] for m in mappings_override or () if "NoDevice" in m and m.get("DeviceName")}
+    volumes = volume_store.attached_to(ctx.conn, [instance_id])[instance_id]
+    block_devices, snapshot_ids = [], []
+    placeholder = "ami-pending"
+    for volume in volumes:
+        if volume["device"] in excluded:
+            continue
+        snapshot_id = snapshot_domain.new_snapshot(
+            ctx, volume_id=volume["volume_id"], volume_size=volume["size"],
+            description=f"Created by CreateImage({instance_id}) for {placeholder}",
+            encrypted=volume["encrypted"], kms_key_id=volume["kms_key_id"],
+        )
+        snapshot_ids.append(snapshot_id)
+        block_devices.append(dict(
+            device_name=volume["device"], virtual_name=None, no_device=False, snapshot_id=snapshot_id,
+            volume_size=volume["size"], volume_type=volume["volume_type"], iops=volume["iops"],
+            throughput=volume["throughput"], encrypted=volume["encrypted"], kms_key_id=volume["kms_key_id"],
+            delete_on_termination=bool(volume["delete_on_termination"]),
+        ))
+    codes = json.loads(instance["product_codes"] or "[]")
+    image_id = _insert(ctx, dict(
+        name=name, description=description, architecture=instance["architecture"],
+        virtualization_type=instance["virtualization_type"], root_device_name=instance["root_device_name"],
+        boot_mode=instance["boot_mode"], platform=instance["platform"],
+        platform_details=instance["platform_details"] or "Linux/UNIX",
+        usage_operation=instance["usage_operation"] or "RunInstances", source_instance_id=instance_id,
+    ), block_devices, [{"product_code": c["ProductCodeId"], "product_code_type": c["ProductCodeType"]} for c in codes], None)
+    for snapshot_id in snapshot_ids:
+        snapshot_store.update_snapshot(ctx.conn, snapshot_id,
+                                       description=f"Created by CreateImage({instance_id}) for {image_id}")
+        if requested.get("snapshot"):
+            tags.apply(ctx, snapshot_id, "snapshot", ctx.account_id, requested["snapshot"])
+    if requested.get("image"):
+        tags.apply(ctx, image_id, "image", ctx.account_id, requested["image"])
+    return image_id
+
+
+def copy_image(ctx, params) -> str:
+    source_region = check_region(params["SourceRegion"])
+    source_id = params["SourceImageId"]
+    name = check_name(params["Name"])
+    token = params.get("ClientToken")
+    fingerprint = pagination.fingerprint("CopyImage", params)
+    if token:
+        previous = settings_store.get_idempotent(ctx.conn, ctx.account_id, ctx.region, "CopyImage", token)
+        if previous is not None:
+            if previous["request_hash"] != fingerprint:
+                raise AwsError("IdempotentParameterMismatch",
+                               "The client token you have provided is associated with a request with different parameters.")
+            return previous["result"]
+    source = access.find_visible(ctx, source_id, region=source_region)
+    if lifecycle.settled(source, ctx.now) != "available":
+        raise AwsError("InvalidAMIID.Unavailable", f"The image id '[{source_id}]' is not available for copying.")
+    devices = store.block_devices(ctx.conn, [source_id])[source_id]
+    snapshot_rows = snapshot_store.get_many(ctx.conn, [d["snapshot_id"] for d in devices if d["snapshot_id"]])
+    if source["owner_id"] != ctx.account_id:
+        for snapshot in snapshot_rows.values():
+            readable = snapshot["is_public"] or snapshot_store.is_granted(ctx.conn, snapshot["snapshot_id"], ctx.account_id)
+            if not readable:
+                raise AwsError("InvalidRequest", "You do not have permission to access the storage of this ami")
+    requested = tags.from_specifications(params.get("TagSpecifications"), {"image", "snapshot"})
+    encrypt = bool(params.get("Encrypted"))
+    if params.get("KmsKeyId") and not encrypt:
+        raise AwsError("InvalidParameterDependency", "The parameter KmsKeyId requires the parameter Encrypted to be set.")
+    _check_quota(ctx)
+    _check_name_free(ctx, name)
+    new_devices, new_snapshots = [], []
+    for device in devices:
+        row = {k: v for k, v in device.items() if k not in ("image_id", "position")}
+        snapshot = snapshot_rows.get(device["snapshot_id"])
+        if snapshot is not None:
+            key, encrypted = _copy_key(ctx, snapshot, source_region, encrypt, params.get("KmsKeyId"))
+            new_id = snapshot_domain.new_snapshot(
+                ctx, volume_id="vol-ffffffff", volume_size=snapshot["volume_size"],
+                description=f"Copied for DestinationAmi from SourceAmi {source_id} "
+                            f"for SourceSnapshot {snapshot['snapshot_id']}.",
+                encrypted=encrypted, kms_key_id=key,
+                source_snapshot_id=snapshot["snapshot_id"], source_region=source_region,
+            )
+            row.update(snapshot_id=new_id, encrypted=encrypted, kms_key_id=key)
+            new_snapshots.append(new_id)
+        new_devices.append(row)
+    codes = store.product_codes(ctx.conn, [source_id])[source_id]
+    copied = {k: source[k] for k in (
+        "architecture", "virtualization_type", "root_device_name", "root_device_type", "boot_mode", "image_type",
+        "platform", "platform_details", "usage_operation", "kernel_id", "ramdisk_id", "ena_support",
+        "sriov_net_support", "imds_support", "tpm_support")}
+    image_id = _insert(ctx, dict(
+        copied, name=name, description=params.get("Description", source["description"]),
+        source_image_id=source_id, source_image_region=source_region,
+    ), new_devices, [{"product_code": c["product_code"], "product_code_type": c["product_code_type"]} for c in codes],
+        None)
+    if params.get("CopyImageTags") and source["owner_id"] == ctx.account_id:
+        source_tags = tag_store.for_resources(ctx.conn, ctx.account_id, [source_id])[source_id]
+        if source_tags:
+            tags.apply(ctx, image_id, "image", ctx.account_id, source_tags)
+    if requested.get("image"):
+        tags.apply(ctx, image_id, "image", ctx.account_id, requested["image"])
+    for snapshot_id in new_snapshots:
+        if requested.get("snapshot"):
+            tags.apply(ctx, snapshot_id, "snapshot", ctx.account_id, requested["snapshot"])
+    if token:
+        settings_store.put_idempotent(ctx.conn, account_id=ctx.account_id, region=ctx.region, operation="CopyImage",
+                                      client_token=token, request_hash=fingerprint, result=image_id, created_at=ctx.now)
+    return image_id
+
+
+def _copy_key(ctx, snapshot, source_region, encrypt, kms_key_id):
+    """The key a copied snapshot is encrypted with: the requested one, else the source's when it stays
+    in the same account and Region, else the caller's default EBS key."""
+    encrypted = bool(snapshot["encrypted"] or encrypt)
+    if not encrypted:
+        return None, False
+    if kms_key_id:
+        return keys.resolve(ctx, True, kms_key_id), True
+    if snapshot["owner_id"] == ctx.account_id and source_region == ctx.region and snapshot["encrypted"]:
+        return snapshot["kms_key_id"], True
+    return keys.default_ebs_key_arn(ctx), True
+
+
+def describe_images(ctx, params):
+    image_ids = ids.check_all("ami", params.get("ImageIds") or [])
+    owners = access.resolve_owners(ctx, params.get("Owners") or [])
+    executable = access.check_executable_users(ctx, params.get("ExecutableUsers") or [])
+    filters = params.get("Filters") or []
+    limit = pagination.check_max_results(params.get("MaxResults"), 5, 1000, bool(image_ids), "ImageId")
+    fp = pagination.fingerprint("images", ctx.account_id, owners, executable, filters, image_ids)
+    after = pagination.decode(params.get("NextToken"), fp)
+    try:
+        conditions = filter_sql.build(filters, store.FILTERS, store.c.image_id, ctx.account_id, ctx.now)
+    except filter_sql.UnknownFilter as exc:
+        raise AwsError("InvalidParameterValue", f"The filter '{exc}' is invalid") from None
+    except filter_sql.BadFilterValue as exc:
+        raise AwsError("InvalidParameterValue", str(exc)) from None
+    if image_ids:
+        # Unknown or invisible ids are an error; the other criteria then narrow the set quietly.
+        visible = [access.visible_condition(ctx)]
+        rows = store.select_branches(ctx.conn, ctx.region, [(("ids", image_ids), visible)], [], None, None)
+        missing = [i for i in image_ids if i not in {r["image_id"] for r in rows}]
+        if missing:
+            raise ids.not_found("ami", missing)
+        narrowing = access.narrowing_conditions(ctx, owners, executable)
+        if narrowing or conditions:
+            rows = store.select_branches(ctx.conn, ctx.region, [(("ids", image_ids), visible + narrowing)],
+                                         conditions, None, None)
+        token = None
+    else:
+        branches = access.describe_branches(ctx, owners, executable)
+        rows = store.select_branches(ctx.conn, ctx.region, branches, conditions, after,
+                                     None if limit is None else limit + 1)
+        rows, token = pagination.page(rows, limit, "image_id", fp)
+    return rows, token
+
+
+def details(ctx, rows):
+    """Block devices, product codes, owner aliases and (for the caller's own images) tags of `rows`."""
+    image_ids = [r["image_id"] for r in rows]
+    return (
+        store.block_devices(ctx.conn, image_ids),
+        store.product_codes(ctx.conn, image_ids),
+        tag_store.for_resources(ctx.conn, ctx.account_id, [r["image_id"] for r in rows if r["owner_id"] == ctx.account_id]),
+    )
+
+
+def deregister_image(ctx, image_id, delete_snapshots: bool):
+    image = access.find_owned(ctx, image_id)
+    if image["deregistration_protection"] and image["deregistration_protection"] != "disabled":
+        raise AwsError("InvalidParameterValue",
+                       f"Deregistration protection is enabled for image {image_id}. Disable it before deregistering.")
+    devices = store.block_devices(ctx.conn, [image_id])[image_id]
+    store.delete_image(ctx.conn, image_id)
+    tag_store.remove_all(ctx.conn, image_id)
+    settings_store.add_to_counter(ctx.conn, image["owner_id"], image["region"], IMAGE_COUNT, -1)
+    results = []
+    if delete_snapshots:
+        for device in devices:
+            if device["snapshot_id"] is None:
+                continue
+            try:
+                snapshot_domain.delete_snapshot(ctx, device["snapshot_id"])
+                results.append({"SnapshotId": device["snapshot_id"], "ReturnCode": "success"})
+            except AwsError as exc:
+                code = "warn-skipped-snapshot-in-use" if exc.code == "InvalidSnapshot.InUse" else "error-generic"
+                results.append({"SnapshotId": device["snapshot_id"], "ReturnCode": code})
+    return results

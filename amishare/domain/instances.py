@@ -1,0 +1,175 @@
+"""Instances launched from images. The launching account owns them, whoever owns the image."""
+
+import json
+import secrets
+
+from amishare.domain import access, ids, lifecycle, ownership, pagination, tags
+from amishare.domain import volumes as volume_domain
+from amishare.domain.regions import check_zone
+from amishare.errors import AwsError
+from amishare.store import filters as filter_sql
+from amishare.store import images as image_store
+from amishare.store import instances as store
+from amishare.store import tags as tag_store
+from amishare.store import volumes as volume_store
+
+STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
+MAX_PER_CALL = 100
+
+
+def state_of(row, now):
+    name = lifecycle.settled(row, now)
+    return {"Code": STATE_CODES[name], "Name": name}
+
+
+def run_instances(ctx, params):
+    image_id = params.get("ImageId")
+    if not image_id:
+        raise AwsError("MissingParameter", "The request must contain the parameter ImageId")
+    low, high = params["MinCount"], params["MaxCount"]
+    if low < 1 or high < 1:
+        raise AwsError("InvalidParameterValue", "MinCount and MaxCount must be greater than zero.")
+    if low > high:
+        raise AwsError("InvalidParameterValue", "MinCount must be less than or equal to MaxCount.")
+    if low > MAX_PER_CALL:
+        raise AwsError("InstanceLimitExceeded",
+                       f"You have requested more instances ({low}) than your current instance limit of {MAX_PER_CALL} allows.")
+    count = min(high, MAX_PER_CALL)
+    token = params.get("ClientToken")
+    if token:
+        existing = store.by_client_token(ctx.conn, ctx.account_id, ctx.region, token)
+        if existing:
+            return existing
+    image = access.find_visible(ctx, image_id)
+    if lifecycle.settled(image, ctx.now) != "available":
+        raise AwsError("InvalidAMIID.Unavailable", f"The image id '[{image_id}]' is not available (state: "
+                                                   f"{lifecycle.settled(image, ctx.now)}).")
+    zone = check_zone(ctx, (params.get("Placement") or {}).get("AvailabilityZone"))
+    requested = tags.from_specifications(params.get("TagSpecifications"), {"instance", "volume"})
+    devices = image_store.block_devices(ctx.conn, [image_id])[image_id]
+    overrides = {m.get("DeviceName"): m for m in params.get("BlockDeviceMappings") or ()}
+    codes = [{"ProductCodeId": c["product_code"], "ProductCodeType": c["product_code_type"]}
+             for c in image_store.product_codes(ctx.conn, [image_id])[image_id]]
+    reservation_id = ids.new_id("r")
+    timing = lifecycle.transition("pending", "running", ctx.now, ctx.settings.state_delay)
+    rows = []
+    for index in range(count):
+        instance_id = ids.new_id("i")
+        rows.append(dict(
+            instance_id=instance_id, region=ctx.region, owner_id=ctx.account_id, reservation_id=reservation_id,
+            image_id=image_id, instance_type=params.get("InstanceType") or "m1.small", state_reason=None,
+            launch_time=ctx.now, availability_zone=zone,
+            private_ip=f"172.31.{secrets.randbelow(255)}.{1 + secrets.randbelow(253)}",
+            key_name=params.get("KeyName"), architecture=image["architecture"],
+            virtualization_type=image["virtualization_type"], root_device_name=image["root_device_name"],
+            root_device_type=image["root_device_type"], platform=image["platform"],
+            platform_details=image["platform_details"], usage_operation=image["usage_operation"],
+            boot_mode=image["boot_mode"], product_codes=json.dumps(codes), ami_launch_index=index,
+            client_token=token, ebs_optimized=bool(params.get("EbsOptimized")), **timing,
+        ))
+    store.insert_instances(ctx.conn, rows)
+    for row in rows:
+        _attach_image_volumes(ctx, row["instance_id"], zone, devices, overrides, requested.get("volume"))
+        if requested.get("instance"):
+            tags.apply(ctx, row["instance_id"], "instance", ctx.account_id, requested["instance"])
+    image_store.update_image(ctx.conn, image_id, last_launched_at=ctx.now)
+    return store.by_reservation(ctx.conn, reservation_id)
+
+
+def _attach_image_volumes(ctx, instance_id, zone, devices, overrides, volume_tags):
+    for device in devices:
+        override = overrides.get(device["device_name"], {})
+        if device["no_device"] or "NoDevice" in override or device["snapshot_id"] is None and device["volume_size"] is None:
+            continue
+        ebs = override.get("Ebs") or {}
+        size = ebs.get("VolumeSize") or device["volume_size"]
+        if device["volume_size"] and size < device["volume_size"]:
+            raise AwsError("InvalidBlockDeviceMapping",
+                           f"Volume of size {size}GiB is smaller than snapshot '{device['snapshot_id']}', "
+                           f"expect size >= {device['volume_size']}GiB")
+        volume_type = ebs.get("VolumeType") or device["volume_type"] or "gp2"
+        volume_domain.check_size(volume_type, size)
+        delete_on_termination = ebs.get("DeleteOnTermination", device["delete_on_termination"])
+        volume_id = volume_domain.insert_volume(
+            ctx, zone=zone, size=size, volume_type=volume_type, iops=ebs.get("Iops") or device["iops"],
+            throughput=ebs.get("Throughput") or device["throughput"], encrypted=bool(device["encrypted"]),
+            kms_key_id=device["kms_key_id"], snapshot_id=device["snapshot_id"], instance_id=instance_id,
+            device=device["device_name"],
+            delete_on_termination=True if delete_on_termination is None else bool(delete_on_termination),
+        )
+        if volume_tags:
+            tags.apply(ctx, volume_id, "volume", ctx.account_id, volume_tags)
+
+
+def describe_instances(ctx, instance_ids, filters, max_results, next_token):
+    instance_ids = ids.check_all("i", instance_ids or [])
+    limit = pagination.check_max_results(max_results, 5, 1000, bool(instance_ids), "instanceId")
+    fp = pagination.fingerprint("instances", ctx.account_id, filters)
+    after = pagination.decode(next_token, fp)
+    try:
+        conditions = filter_sql.build(filters, store.FILTERS, store.c.instance_id, ctx.account_id, ctx.now)
+    except filter_sql.UnknownFilter as exc:
+        raise AwsError("InvalidParameterValue", f"The filter '{exc}' is invalid") from None
+    except filter_sql.BadFilterValue as exc:
+        raise AwsError("InvalidParameterValue", str(exc)) from None
+    rows = store.list_owned(ctx.conn, ctx.account_id, ctx.region, instance_ids, conditions, after,
+                            None if limit is None else limit + 1)
+    if instance_ids and not filters:
+        missing = [i for i in instance_ids if i not in {r["instance_id"] for r in rows}]
+        if missing:
+            raise ids.not_found("i", missing)
+    rows, token = pagination.page(rows, limit, "instance_id", fp)
+    return rows, token
+
+
+def instance_details(ctx, rows):
+    instance_ids = [r["instance_id"] for r in rows]
+    return (
+        volume_store.attached_to(ctx.conn, instance_ids),
+        tag_store.for_resources(ctx.conn, ctx.account_id, instance_ids),
+    )
+
+
+_TRANSITIONS = {
+    # operation: (allowed current states, transitional state, final state)
+    "stop": ({"pending", "running", "stopping", "stopped"}, "stopping", "stopped"),
+    "start": ({"pending", "running", "stopped"}, "pending", "running"),
+    "terminate": ({"pending", "running", "stopping", "stopped", "shutting-down", "terminated"}, "shutting-down", "terminated"),
+}
+
+
+def change_state(ctx, instance_ids, operation):
+    allowed, transitional, final = _TRANSITIONS[operation]
+    rows = []
+    for instance_id in instance_ids:
+        rows.append(ownership.owned_instance(ctx, instance_id))
+    changes = []
+    for row in rows:
+        previous = lifecycle.settled(row, ctx.now)
+        if previous not in allowed:
+            raise AwsError("IncorrectInstanceState",
+                           f"The instance '{row['instance_id']}' is not in a state from which it can be {operation}ed.")
+        if previous in (transitional, final):
+            current = previous
+        else:
+            timing = lifecycle.transition(transitional, final, ctx.now, ctx.settings.state_delay)
+            store.update_instance(ctx.conn, row["instance_id"], **timing)
+            current = timing["state"]
+            if operation == "terminate":
+                _release_volumes(ctx, row["instance_id"])
+        changes.append({
+            "InstanceId": row["instance_id"],
+            "CurrentState": {"Code": STATE_CODES[current], "Name": current},
+            "PreviousState": {"Code": STATE_CODES[previous], "Name": previous},
+        })
+    return changes
+
+
+def _release_volumes(ctx, instance_id):
+    for volume in volume_store.attached_to(ctx.conn, [instance_id])[instance_id]:
+        if volume["delete_on_termination"]:
+            volume_store.delete_volume(ctx.conn, volume["volume_id"])
+            tag_store.remove_all(ctx.conn, volume["volume_id"])
+        else:
+            volume_store.update_volume(ctx.conn, volume["volume_id"], instance_id=None, device=None, attach_time=None,
+                                       delete_on_termination=None, **lifecycle.fixed("available"))

@@ -1,0 +1,54 @@
+"""NextToken handling: an opaque token that resumes after the last id returned."""
+
+import base64
+import hashlib
+import json
+
+from amishare.errors import AwsError
+
+
+def fingerprint(*criteria) -> str:
+    return hashlib.sha256(json.dumps(criteria, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def encode(after: str, criteria_fingerprint: str) -> str:
+    raw = json.dumps({"a": after, "f": criteria_fingerprint}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(token: str | None, criteria_fingerprint: str) -> str | None:
+    if not token:
+        return None
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        after, fp = data["a"], data["f"]
+    except Exception:
+        raise AwsError("InvalidPaginationToken", f"Invalid pagination token: {token[:64]}") from None
+    if fp != criteria_fingerprint or not isinstance(after, str):
+        raise AwsError("InvalidPaginationToken", "The pagination token does not match the request's parameters.")
+    return after
+
+
+def check_max_results(value, low: int, high: int, conflicts_with_ids: bool = False, ids_name: str = "") -> int | None:
+    if value is None:
+        return None
+    if conflicts_with_ids:
+        raise AwsError(
+            "InvalidParameterCombination",
+            f"The parameter {ids_name} cannot be used with the parameter maxResults",
+        )
+    if not low <= value <= high:
+        raise AwsError(
+            "InvalidParameterValue",
+            f"Value ( {value} ) for parameter maxResults is invalid. Expecting a value between {low} and {high}.",
+        )
+    return value
+
+
+def page(rows, limit: int | None, key: str, criteria_fingerprint: str):
+    """Trim rows fetched with limit+1 and return (rows, next_token)."""
+    if limit is None or len(rows) <= limit:
+        return list(rows), None
+    rows = list(rows[:limit])
+    return rows, encode(rows[-1][key], criteria_fingerprint)

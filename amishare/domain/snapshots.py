@@ -1,0 +1,121 @@
+"""EBS snapshots: creation from volumes, copies, description and deletion."""
+
+from amishare.domain import ids, keys, lifecycle, ownership, pagination, tags
+from amishare.domain.regions import check_region
+from amishare.errors import AwsError
+from amishare.store import filters as filter_sql
+from amishare.store import images as image_store
+from amishare.store import snapshots as store
+from amishare.store import tags as tag_store
+
+
+def new_snapshot(ctx, *, volume_id, volume_size, description, encrypted, kms_key_id, ready_after=None,
+                 source_snapshot_id=None, source_region=None, owner_id=None) -> str:
+    snapshot_id = ids.new_id("snap")
+    state = lifecycle.transition("pending", "completed", ctx.now, ctx.settings.state_delay)
+    if ready_after is not None and ready_after > ctx.now and state["next_state"] is None:
+        state = {"state": "pending", "next_state": "completed", "next_state_at": ready_after}
+    store.insert_snapshot(
+        ctx.conn, snapshot_id=snapshot_id, region=ctx.region, owner_id=owner_id or ctx.account_id,
+        volume_id=volume_id, volume_size=volume_size, description=description, start_time=ctx.now,
+        encrypted=encrypted, kms_key_id=kms_key_id, is_public=False, source_snapshot_id=source_snapshot_id,
+        source_region=source_region, **state,
+    )
+    return snapshot_id
+
+
+def create_snapshot(ctx, volume_id, description, tag_specifications):
+    volume = ownership.owned_volume(ctx, volume_id)
+    requested = tags.from_specifications(tag_specifications, {"snapshot"})
+    snapshot_id = new_snapshot(
+        ctx, volume_id=volume_id, volume_size=volume["size"], description=description,
+        encrypted=volume["encrypted"], kms_key_id=volume["kms_key_id"],
+    )
+    if requested.get("snapshot"):
+        tags.apply(ctx, snapshot_id, "snapshot", ctx.account_id, requested["snapshot"])
+    return store.get(ctx.conn, snapshot_id)
+
+
+def copy_snapshot(ctx, source_snapshot_id, source_region, description, encrypted, kms_key_id, tag_specifications):
+    check_region(source_region)
+    source = ownership.readable_snapshot(ctx, source_snapshot_id, region=source_region)
+    if lifecycle.settled(source, ctx.now) != "completed":
+        raise AwsError("IncorrectState", f"Snapshot {source_snapshot_id} is not in the completed state.")
+    requested = tags.from_specifications(tag_specifications, {"snapshot"})
+    if source["encrypted"]:
+        key = keys.resolve(ctx, True, kms_key_id) if kms_key_id else (
+            source["kms_key_id"] if source["owner_id"] == ctx.account_id and source_region == ctx.region
+            else keys.default_ebs_key_arn(ctx)
+        )
+        is_encrypted = True
+    else:
+        is_encrypted = bool(encrypted)
+        key = keys.resolve(ctx, is_encrypted, kms_key_id)
+    snapshot_id = new_snapshot(
+        ctx, volume_id="vol-ffffffff", volume_size=source["volume_size"],
+        description=description if description is not None else (
+            f"[Copied {source_snapshot_id} from {source_region}]"),
+        encrypted=is_encrypted, kms_key_id=key,
+        source_snapshot_id=source_snapshot_id, source_region=source_region,
+    )
+    if requested.get("snapshot"):
+        tags.apply(ctx, snapshot_id, "snapshot", ctx.account_id, requested["snapshot"])
+    return snapshot_id
+
+
+def delete_snapshot(ctx, snapshot_id):
+    row = ownership.owned_snapshot(ctx, snapshot_id)
+    users = image_store.images_using_snapshot(ctx.conn, snapshot_id)
+    if users:
+        raise AwsError("InvalidSnapshot.InUse", f"The snapshot {snapshot_id} is currently in use by {users[0]}")
+    store.delete_snapshot(ctx.conn, row["snapshot_id"])
+    tag_store.remove_all(ctx.conn, snapshot_id)
+
+
+def describe_snapshots(ctx, snapshot_ids, owner_ids, restorable_by, filters, max_results, next_token):
+    from amishare.domain.access import resolve_owners
+
+    snapshot_ids = ids.check_all("snap", snapshot_ids or [])
+    limit = pagination.check_max_results(max_results, 5, 1000, bool(snapshot_ids), "snapshotId")
+    fp = pagination.fingerprint("snapshots", ctx.account_id, owner_ids, restorable_by, filters)
+    after = pagination.decode(next_token, fp)
+    try:
+        conditions = filter_sql.build(filters, store.FILTERS, store.c.snapshot_id, ctx.account_id, ctx.now)
+    except filter_sql.UnknownFilter as exc:
+        raise AwsError("InvalidParameterValue", f"The filter '{exc}' is invalid") from None
+    except filter_sql.BadFilterValue as exc:
+        raise AwsError("InvalidParameterValue", str(exc)) from None
+    me = ctx.account_id
+    readable = store.readable_by(me)
+    if restorable_by:
+        users = []
+        for user in restorable_by:
+            if user in ("self", me):
+                users.append(me)
+            elif user == "all":
+                users.append("all")
+            elif ids.is_account_id(user):
+                users.append(user)
+            else:
+                raise AwsError("InvalidUserID.Malformed", f'Invalid user id: "{user}"')
+        restorable = store.restorable_by([u for u in users if u != "all"])
+        if "all" in users:
+            restorable = restorable | (store.c.is_public == True)  # noqa: E712
+        if me in users:
+            restorable = restorable | (store.c.owner_id == me)
+        conditions.append(restorable)
+    if snapshot_ids:
+        branches = [(("ids", snapshot_ids), [readable])]
+    elif owner_ids:
+        owners = resolve_owners(ctx, owner_ids)
+        branches = [(("owner", o), [] if o == me else [readable]) for o in owners]
+    else:
+        branches = [(("owner", me), []), (("public", None), []), (("grant", me), [])]
+    rows = store.select_branches(ctx.conn, ctx.region, branches, conditions, after, None if limit is None else limit + 1)
+    if snapshot_ids:
+        missing = [s for s in snapshot_ids if s not in {r["snapshot_id"] for r in rows}]
+        if missing and not filters:
+            raise ids.not_found("snap", missing)
+    rows, token = pagination.page(rows, limit, "snapshot_id", fp)
+    own_tags = tag_store.for_resources(ctx.conn, me, [r["snapshot_id"] for r in rows if r["owner_id"] == me])
+    return rows, own_tags, token

@@ -1,0 +1,121 @@
+"""EBS volumes."""
+
+from amishare.domain import ids, keys, lifecycle, ownership, pagination, tags
+from amishare.domain.regions import check_zone
+from amishare.errors import AwsError
+from amishare.store import filters as filter_sql
+from amishare.store import tags as tag_store
+from amishare.store import volumes as store
+
+SIZE_LIMITS = {
+    "standard": (1, 1024),
+    "gp2": (1, 16384),
+    "gp3": (1, 16384),
+    "io1": (4, 16384),
+    "io2": (4, 65536),
+    "st1": (125, 16384),
+    "sc1": (125, 16384),
+}
+
+
+def check_size(volume_type: str, size: int) -> None:
+    low, high = SIZE_LIMITS.get(volume_type, (1, 16384))
+    if not low <= size <= high:
+        raise AwsError(
+            "InvalidParameterValue",
+            f"Volume of {size}GiB is not valid for volume type {volume_type}: size must be between {low} and {high} GiB.",
+        )
+
+
+def create_volume(ctx, *, availability_zone, size, snapshot_id, volume_type, iops, throughput, encrypted,
+                  kms_key_id, multi_attach, tag_specifications):
+    if availability_zone is None:
+        raise AwsError("MissingParameter", "The request must contain the parameter AvailabilityZone")
+    zone = check_zone(ctx, availability_zone)
+    volume_type = volume_type or "gp2"
+    if kms_key_id and not encrypted:
+        raise AwsError("InvalidParameterDependency", "The parameter KmsKeyId requires the parameter Encrypted to be set.")
+    snapshot = None
+    if snapshot_id is not None:
+        snapshot = ownership.readable_snapshot(ctx, snapshot_id)
+        if lifecycle.settled(snapshot, ctx.now) != "completed":
+            raise AwsError("IncorrectState", f"Snapshot '{snapshot_id}' is not in the completed state.")
+    if size is None:
+        if snapshot is None:
+            raise AwsError("MissingParameter", "The request must contain the parameter size or snapshotId")
+        size = snapshot["volume_size"]
+    elif snapshot is not None and size < snapshot["volume_size"]:
+        raise AwsError(
+            "InvalidParameterValue",
+            f"Volume of size {size}GiB is smaller than snapshot '{snapshot_id}', expect size >= {snapshot['volume_size']}GiB",
+        )
+    check_size(volume_type, size)
+    if volume_type in ("io1", "io2") and iops is None:
+        raise AwsError("MissingParameter", f"The parameter iops must be specified for {volume_type} volumes.")
+    if snapshot is not None and snapshot["encrypted"]:
+        encrypted = True
+        key = keys.resolve(ctx, True, kms_key_id) if kms_key_id else snapshot["kms_key_id"]
+    else:
+        key = keys.resolve(ctx, bool(encrypted), kms_key_id)
+    requested = tags.from_specifications(tag_specifications, {"volume"})
+    volume_id = insert_volume(
+        ctx, zone=zone, size=size, volume_type=volume_type, iops=iops, throughput=throughput,
+        encrypted=bool(encrypted), kms_key_id=key, snapshot_id=snapshot_id, multi_attach=bool(multi_attach),
+    )
+    if requested.get("volume"):
+        tags.apply(ctx, volume_id, "volume", ctx.account_id, requested["volume"])
+    return store.get(ctx.conn, volume_id)
+
+
+def insert_volume(ctx, *, zone, size, volume_type, iops=None, throughput=None, encrypted=False, kms_key_id=None,
+                  snapshot_id=None, multi_attach=False, instance_id=None, device=None, delete_on_termination=None,
+                  state="available") -> str:
+    volume_id = ids.new_id("vol")
+    if instance_id is None:
+        timing = lifecycle.transition("creating", state, ctx.now, ctx.settings.state_delay)
+    else:
+        timing = lifecycle.fixed("in-use")
+    if volume_type == "gp3":
+        iops = iops or 3000
+        throughput = throughput or 125
+    elif volume_type == "gp2":
+        iops = max(100, min(16000, size * 3))
+    store.insert_volume(
+        ctx.conn, volume_id=volume_id, region=ctx.region, owner_id=ctx.account_id, availability_zone=zone,
+        size=size, volume_type=volume_type, iops=iops, throughput=throughput, encrypted=encrypted,
+        kms_key_id=kms_key_id, snapshot_id=snapshot_id, created_at=ctx.now, multi_attach=multi_attach,
+        instance_id=instance_id, device=device, attach_time=ctx.now if instance_id else None,
+        delete_on_termination=delete_on_termination, **timing,
+    )
+    return volume_id
+
+
+def delete_volume(ctx, volume_id):
+    row = ownership.owned_volume(ctx, volume_id)
+    if row["instance_id"] is not None:
+        raise AwsError("VolumeInUse", f"Volume {volume_id} is currently attached to {row['instance_id']}")
+    store.delete_volume(ctx.conn, volume_id)
+    tag_store.remove_all(ctx.conn, volume_id)
+
+
+def describe_volumes(ctx, volume_ids, filters, max_results, next_token):
+    volume_ids = ids.check_all("vol", volume_ids or [])
+    limit = pagination.check_max_results(max_results, 5, 500, bool(volume_ids), "volumeId")
+    fp = pagination.fingerprint("volumes", ctx.account_id, filters)
+    after = pagination.decode(next_token, fp)
+    try:
+        conditions = filter_sql.build(filters, store.FILTERS, store.c.volume_id, ctx.account_id, ctx.now)
+    except filter_sql.UnknownFilter as exc:
+        raise AwsError("InvalidParameterValue", f"The filter '{exc}' is invalid") from None
+    except filter_sql.BadFilterValue as exc:
+        raise AwsError("InvalidParameterValue", str(exc)) from None
+    rows = store.list_owned(ctx.conn, ctx.account_id, ctx.region, volume_ids, conditions, after,
+                            None if limit is None else limit + 1)
+    if volume_ids and not filters:
+        found = {r["volume_id"] for r in rows}
+        missing = [v for v in volume_ids if v not in found]
+        if missing:
+            raise ids.not_found("vol", missing)
+    rows, token = pagination.page(rows, limit, "volume_id", fp)
+    own_tags = tag_store.for_resources(ctx.conn, ctx.account_id, [r["volume_id"] for r in rows])
+    return rows, own_tags, token

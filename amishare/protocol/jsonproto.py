@@ -1,0 +1,76 @@
+"""The JSON 1.0/1.1 protocol (Organizations, KMS): body parsing and serialization."""
+
+import base64
+import json
+
+from amishare.errors import AwsError, missing_parameter
+from amishare.protocol.scalars import convert, epoch_seconds
+
+
+def parse(body: bytes, shape) -> dict:
+    if shape is None:
+        return {}
+    try:
+        data = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise AwsError("SerializationException", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise AwsError("SerializationException", "The request body must be a JSON object.")
+    return _structure(shape, data, "")
+
+
+def _structure(shape, data, path: str) -> dict:
+    if not isinstance(data, dict):
+        raise AwsError("SerializationException", f"Expected an object for {path or 'the request'}.")
+    out = {}
+    for name, member in shape.members.items():
+        if name in data and data[name] is not None:
+            out[name] = _value(member, data[name], f"{path}.{name}" if path else name)
+    for required in shape.required_members:
+        if required not in out:
+            raise missing_parameter(f"{path}.{required}" if path else required)
+    return out
+
+
+def _value(shape, value, path: str):
+    kind = shape.type_name
+    if kind == "structure":
+        return _structure(shape, value, path)
+    if kind == "list":
+        if not isinstance(value, list):
+            raise AwsError("SerializationException", f"Expected a list for {path}.")
+        return [_value(shape.member, item, f"{path}[{i}]") for i, item in enumerate(value)]
+    if kind == "map":
+        if not isinstance(value, dict):
+            raise AwsError("SerializationException", f"Expected a map for {path}.")
+        return {_value(shape.key, k, path): _value(shape.value, v, f"{path}.{k}") for k, v in value.items()}
+    return convert(shape, value, path, from_text=False)
+
+
+def _out(shape, value):
+    kind = shape.type_name
+    if kind == "structure":
+        return {
+            name: _out(member, value[name])
+            for name, member in shape.members.items()
+            if value.get(name) is not None
+        }
+    if kind == "list":
+        return [_out(shape.member, item) for item in value]
+    if kind == "map":
+        return {k: _out(shape.value, v) for k, v in value.items()}
+    if kind == "timestamp":
+        return epoch_seconds(value)
+    if kind == "blob":
+        return base64.b64encode(value).decode()
+    return value
+
+
+def response(operation, result: dict) -> bytes:
+    shape = operation.output_shape
+    body = {} if shape is None else _out(shape, result)
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def error(code: str, message: str) -> bytes:
+    return json.dumps({"__type": code, "message": message}).encode()

@@ -1,0 +1,109 @@
+"""Conversion and validation of scalar values, shared by every protocol parser."""
+
+import base64
+import binascii
+from datetime import datetime, timezone
+
+from amishare.errors import AwsError
+
+MAX_STRING = 65536
+
+
+def _bad(name: str, value, expected: str) -> AwsError:
+    shown = str(value)
+    if len(shown) > 64:
+        shown = shown[:64] + "..."
+    return AwsError("InvalidParameterValue", f"Value ({shown}) for parameter {name} is invalid. Expected: '{expected}'.")
+
+
+def convert(shape, value, name: str, from_text: bool):
+    """Return the Python value of `value` for `shape`, or raise InvalidParameterValue.
+
+    `from_text` is true for query-string parameters, where every value is a string.
+    """
+    kind = shape.type_name
+    if kind == "string":
+        if not isinstance(value, str):
+            raise _bad(name, value, "String")
+        limit = shape.metadata.get("max", MAX_STRING)
+        if len(value) > limit:
+            raise AwsError("InvalidParameterValue", f"Value for parameter {name} is too long (at most {limit} characters).")
+        if len(value) < shape.metadata.get("min", 0):
+            raise AwsError("InvalidParameterValue", f"Value for parameter {name} is too short.")
+        if shape.enum and value not in shape.enum:
+            raise AwsError(
+                "InvalidParameterValue",
+                f"Value ({value[:64]}) for parameter {name} is invalid. Valid values: {', '.join(shape.enum)}",
+            )
+        return value
+    if kind in ("integer", "long"):
+        if from_text:
+            try:
+                number = int(value.strip())
+            except (ValueError, AttributeError):
+                raise _bad(name, value, "Integer") from None
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise _bad(name, value, "Integer")
+        else:
+            number = value
+        if abs(number) > 2**63 - 1 or (kind == "integer" and abs(number) > 2**31 - 1):
+            raise _bad(name, value, "Integer")
+        return number
+    if kind == "boolean":
+        if from_text:
+            lowered = value.lower() if isinstance(value, str) else ""
+            if lowered not in ("true", "false"):
+                raise _bad(name, value, "Boolean")
+            return lowered == "true"
+        if not isinstance(value, bool):
+            raise _bad(name, value, "Boolean")
+        return value
+    if kind in ("double", "float"):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise _bad(name, value, "Double") from None
+    if kind == "timestamp":
+        return _timestamp(value, name)
+    if kind == "blob":
+        if not isinstance(value, str):
+            raise _bad(name, value, "Blob")
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise _bad(name, value, "Base64-encoded binary data") from None
+    raise _bad(name, value, kind)
+
+
+def _timestamp(value, name: str) -> datetime:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return datetime.fromtimestamp(float(text), tz=timezone.utc)
+        except ValueError:
+            pass
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise _bad(name, value, "Timestamp") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return parsed.astimezone(timezone.utc)
+    raise _bad(name, value, "Timestamp")
+
+
+def iso8601(value) -> str:
+    if isinstance(value, (int, float)):
+        value = datetime.fromtimestamp(value, tz=timezone.utc)
+    if isinstance(value, str):
+        return value
+    value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def epoch_seconds(value) -> float:
+    if isinstance(value, (int, float)):
+        return float(value)
+    return value.timestamp()

@@ -1,0 +1,115 @@
+"""One place that knows each service's wire protocol: how its operation is
+named in a request, how its parameters are parsed and how results and errors
+are written back."""
+
+from dataclasses import dataclass
+
+from amishare.protocol import jsonproto, query, xml
+from amishare.protocol.models import operation_model, service_model
+
+SERVICES = ("ec2", "sts", "kms", "organizations")
+
+# Authentication failures, per protocol family: (code, HTTP status).
+_AUTH_ERRORS = {
+    "ec2": {
+        "missing": ("MissingAuthenticationToken", 401),
+        "malformed": ("IncompleteSignature", 400),
+        "unknown_key": ("AuthFailure", 401),
+        "signature": ("AuthFailure", 401),
+        "expired": ("RequestExpired", 400),
+        "scope": ("AuthFailure", 401),
+    },
+    "query": {
+        "missing": ("MissingAuthenticationToken", 403),
+        "malformed": ("IncompleteSignature", 400),
+        "unknown_key": ("InvalidClientTokenId", 403),
+        "signature": ("SignatureDoesNotMatch", 403),
+        "expired": ("SignatureDoesNotMatch", 403),
+        "scope": ("SignatureDoesNotMatch", 403),
+    },
+    "json": {
+        "missing": ("MissingAuthenticationTokenException", 400),
+        "malformed": ("IncompleteSignatureException", 400),
+        "unknown_key": ("UnrecognizedClientException", 400),
+        "signature": ("InvalidSignatureException", 400),
+        "expired": ("InvalidSignatureException", 400),
+        "scope": ("InvalidSignatureException", 400),
+    },
+}
+
+_AUTH_MESSAGES = {
+    ("ec2", "unknown_key"): "AWS was not able to validate the provided access credentials",
+    ("ec2", "signature"): "AWS was not able to validate the provided access credentials",
+    ("query", "unknown_key"): "The security token included in the request is invalid.",
+    ("json", "unknown_key"): "The security token included in the request is invalid.",
+}
+
+
+@dataclass(frozen=True)
+class Wire:
+    service: str
+
+    @property
+    def protocol(self) -> str:
+        return service_model(self.service).protocol
+
+    @property
+    def family(self) -> str:
+        return "json" if self.protocol == "json" else ("ec2" if self.protocol == "ec2" else "query")
+
+    def operation_name(self, params: dict, headers: dict) -> str | None:
+        if self.family == "json":
+            target = headers.get("x-amz-target", "")
+            prefix, _, name = target.partition(".")
+            if prefix != service_model(self.service).metadata.get("targetPrefix"):
+                return None
+            return name or None
+        return params.get("Action")
+
+    def parse(self, operation: str, params: dict, body: bytes) -> dict:
+        model = operation_model(self.service, operation)
+        if self.family == "json":
+            return jsonproto.parse(body, model.input_shape)
+        return query.parse(params, model.input_shape, self.protocol)
+
+    def content_type(self) -> str:
+        if self.family == "json":
+            return "application/x-amz-json-" + service_model(self.service).metadata.get("jsonVersion", "1.1")
+        return "text/xml;charset=UTF-8"
+
+    def result(self, operation: str, result: dict, request_id: str) -> bytes:
+        model = operation_model(self.service, operation)
+        if self.family == "json":
+            return jsonproto.response(model, result)
+        namespace = service_model(self.service).metadata.get("xmlNamespace", "")
+        if self.family == "ec2":
+            return xml.ec2_response(model, result, request_id, namespace.rstrip("/"))
+        return xml.query_response(model, result, request_id, namespace)
+
+    def error(self, code: str, message: str, request_id: str, sender: bool = True) -> bytes:
+        if self.family == "json":
+            return jsonproto.error(code, message)
+        if self.family == "ec2":
+            return xml.ec2_error(code, message, request_id)
+        return xml.query_error(code, message, request_id, service_model(self.service).metadata["xmlNamespace"], sender)
+
+    def auth_error(self, kind: str, message: str) -> tuple[str, str, int]:
+        code, status = _AUTH_ERRORS[self.family][kind]
+        return code, _AUTH_MESSAGES.get((self.family, kind), message), status
+
+    def unknown_operation(self, name: str | None) -> tuple[str, str]:
+        if self.family == "json":
+            return "UnknownOperationException", f"Unknown operation {name}"
+        return "InvalidAction", f"The action {name} is not valid for this web service."
+
+
+def guess_service(headers: dict, params: dict) -> str:
+    """For a request that carries no credential scope, pick the service to answer in."""
+    target = headers.get("x-amz-target", "")
+    for service in SERVICES:
+        prefix = service_model(service).metadata.get("targetPrefix")
+        if prefix and target.startswith(prefix + "."):
+            return service
+    if params.get("Action") == "GetCallerIdentity" or params.get("Version") == service_model("sts").api_version:
+        return "sts"
+    return "ec2"

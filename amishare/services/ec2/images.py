@@ -1,0 +1,39 @@
+from amishare.domain import images
+from amishare.services import operation
+from amishare.services.ec2 import shapes
+
+
+@operation("ec2")
+def register_image(ctx, params):
+    return {"ImageId": images.register_image(ctx, params)}
+
+
+@operation("ec2")
+def create_image(ctx, params):
+    image_id = images.create_image(
+        ctx, params["InstanceId"], params["Name"], params.get("Description"), params.get("NoReboot", False),
+        params.get("BlockDeviceMappings"), params.get("TagSpecifications"),
+    )
+    return {"ImageId": image_id}
+
+
+@operation("ec2")
+def copy_image(ctx, params):
+    return {"ImageId": images.copy_image(ctx, params)}
+
+
+@operation("ec2")
+def describe_images(ctx, params):
+    rows, token = images.describe_images(ctx, params)
+    devices, codes, tags = images.details(ctx, rows)
+    out = [shapes.image(r, devices[r["image_id"]], codes[r["image_id"]], tags.get(r["image_id"]), ctx.now) for r in rows]
+    return {"Images": out, "NextToken": token}
+
+
+@operation("ec2")
+def deregister_image(ctx, params):
+    results = images.deregister_image(ctx, params["ImageId"], params.get("DeleteAssociatedSnapshots", False))
+    out = {"Return": True}
+    if params.get("DeleteAssociatedSnapshots"):
+        out["DeleteSnapshotResults"] = results
+    return out

@@ -1,0 +1,30 @@
+from amishare.domain import volumes
+from amishare.services import operation
+from amishare.services.ec2 import shapes
+from amishare.store import tags as tag_store
+
+
+@operation("ec2")
+def create_volume(ctx, params):
+    row = volumes.create_volume(
+        ctx, availability_zone=params.get("AvailabilityZone"), size=params.get("Size"),
+        snapshot_id=params.get("SnapshotId"), volume_type=params.get("VolumeType"), iops=params.get("Iops"),
+        throughput=params.get("Throughput"), encrypted=params.get("Encrypted"), kms_key_id=params.get("KmsKeyId"),
+        multi_attach=params.get("MultiAttachEnabled"), tag_specifications=params.get("TagSpecifications"),
+    )
+    tags = tag_store.for_resources(ctx.conn, ctx.account_id, [row["volume_id"]])[row["volume_id"]]
+    return shapes.volume(row, tags, ctx.now)
+
+
+@operation("ec2")
+def delete_volume(ctx, params):
+    volumes.delete_volume(ctx, params["VolumeId"])
+    return {}
+
+
+@operation("ec2")
+def describe_volumes(ctx, params):
+    rows, tags, token = volumes.describe_volumes(
+        ctx, params.get("VolumeIds"), params.get("Filters"), params.get("MaxResults"), params.get("NextToken")
+    )
+    return {"Volumes": [shapes.volume(r, tags.get(r["volume_id"]), ctx.now) for r in rows], "NextToken": token}

@@ -1,0 +1,27 @@
+from sqlalchemy import insert, select
+
+from amishare.store.schema import access_keys, accounts
+
+
+def insert_account(conn, **values) -> None:
+    conn.execute(insert(accounts).values(**values))
+
+
+def get_account(conn, account_id: str):
+    return conn.execute(select(accounts).where(accounts.c.account_id == account_id)).mappings().first()
+
+
+def list_accounts(conn):
+    return conn.execute(select(accounts).order_by(accounts.c.created_at, accounts.c.account_id)).mappings().all()
+
+
+def insert_access_key(conn, **values) -> None:
+    conn.execute(insert(access_keys).values(**values))
+
+
+def get_access_key(conn, access_key_id: str):
+    return conn.execute(select(access_keys).where(access_keys.c.access_key_id == access_key_id)).mappings().first()
+
+
+def keys_of(conn, account_id: str):
+    return conn.execute(select(access_keys).where(access_keys.c.account_id == account_id)).mappings().all()

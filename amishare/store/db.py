@@ -1,0 +1,107 @@
+"""Engine creation, transactions and schema migrations.
+
+SQLite runs in WAL mode with synchronous=FULL so that an acknowledged write
+survives a crash; write transactions start with BEGIN IMMEDIATE so that two
+writers queue on the lock instead of failing on an upgrade. PostgreSQL is used
+as configured by its URL.
+"""
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseTooNew(RuntimeError):
+    pass
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA case_sensitive_like=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        mode = "BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN"
+        conn.exec_driver_sql(mode)
+
+    return engine
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            raise ValueError("amishare needs a database file or server; in-memory SQLite is not shared between processes")
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return _sqlite_engine(url)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision; refuse a database written by a newer amishare."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(write=True)
+        with conn.begin():
+            config = _alembic_config(conn)
+            current = MigrationContext.configure(conn).get_current_revision()
+            scripts = ScriptDirectory.from_config(config)
+            known = {rev.revision for rev in scripts.walk_revisions()}
+            if current is not None and current not in known:
+                raise DatabaseTooNew(
+                    f"The database is at schema revision {current}, which this version of amishare does not know; "
+                    "it was written by a newer amishare. Upgrade amishare to use it."
+                )
+            if current != scripts.get_current_head():
+                command.upgrade(config, "head")
+
+
+class Store:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+
+    @contextmanager
+    def transaction(self, write: bool = True):
+        with self.engine.connect() as conn:
+            if write:
+                conn = conn.execution_options(write=True)
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, run_migrations: bool = True) -> Store:
+    store = Store(url)
+    if run_migrations:
+        migrate(store.engine)
+    return store

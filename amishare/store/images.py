@@ -1,0 +1,245 @@
+"""SQL for images, their block devices, product codes and launch permissions."""
+
+import heapq
+
+from sqlalchemy import and_, delete, exists, false, func, insert, literal, or_, select, true, update
+
+from amishare.store.filters import (
+    match_bool,
+    match_int,
+    match_text,
+    match_time,
+    owner_alias_condition,
+    settled_state,
+)
+from amishare.store.schema import (
+    image_block_devices as bdm,
+    image_launch_permissions as lp,
+    image_product_codes as pc,
+    images,
+)
+
+c = images.c
+
+
+def _bdm_exists(condition):
+    return exists(select(literal(1)).where(bdm.c.image_id == c.image_id, condition))
+
+
+def _text(column):
+    return lambda values, now: match_text(column, values)
+
+
+FILTERS = {
+    "architecture": _text(c.architecture),
+    "block-device-mapping.delete-on-termination": lambda v, now: _bdm_exists(match_bool(bdm.c.delete_on_termination, v)),
+    "block-device-mapping.device-name": lambda v, now: _bdm_exists(match_text(bdm.c.device_name, v)),
+    "block-device-mapping.snapshot-id": lambda v, now: _bdm_exists(match_text(bdm.c.snapshot_id, v)),
+    "block-device-mapping.volume-size": lambda v, now: _bdm_exists(match_int(bdm.c.volume_size, v)),
+    "block-device-mapping.volume-type": lambda v, now: _bdm_exists(match_text(bdm.c.volume_type, v)),
+    "block-device-mapping.encrypted": lambda v, now: _bdm_exists(match_bool(bdm.c.encrypted, v)),
+    "creation-date": lambda v, now: match_time(c.created_at, v),
+    "deprecation-time": lambda v, now: match_time(c.deprecation_time, v),
+    "description": _text(c.description),
+    "ena-support": lambda v, now: match_bool(c.ena_support, v),
+    "hypervisor": lambda v, now: match_text(literal("xen"), v),
+    "image-id": _text(c.image_id),
+    "image-type": _text(c.image_type),
+    "is-public": lambda v, now: match_bool(c.is_public, v),
+    "kernel-id": _text(c.kernel_id),
+    "manifest-location": _text(c.image_location),
+    "name": _text(c.name),
+    "owner-alias": lambda v, now: owner_alias_condition(c.owner_id, v),
+    "owner-id": _text(c.owner_id),
+    "platform": _text(c.platform),
+    "platform-details": _text(c.platform_details),
+    "product-code": lambda v, now: exists(select(literal(1)).where(pc.c.image_id == c.image_id, match_text(pc.c.product_code, v))),
+    "product-code.type": lambda v, now: exists(select(literal(1)).where(pc.c.image_id == c.image_id, match_text(pc.c.product_code_type, v))),
+    "ramdisk-id": _text(c.ramdisk_id),
+    "root-device-name": _text(c.root_device_name),
+    "root-device-type": _text(c.root_device_type),
+    "source-image-id": _text(c.source_image_id),
+    "source-image-region": _text(c.source_image_region),
+    "source-instance-id": _text(c.source_instance_id),
+    "sriov-net-support": _text(c.sriov_net_support),
+    "state": lambda v, now: match_text(settled_state(images, now), v),
+    "usage-operation": _text(c.usage_operation),
+    "virtualization-type": _text(c.virtualization_type),
+    "boot-mode": _text(c.boot_mode),
+    "imds-support": _text(c.imds_support),
+}
+
+
+# --- access conditions: the domain describes who may see what; these render it.
+
+
+def owned_by(account_ids):
+    return c.owner_id.in_(list(account_ids))
+
+
+def public():
+    return c.is_public == true()
+
+
+def granted_to(grantees):
+    """grantees: (grantee_type, grantee) pairs; any one of them matching grants."""
+    if not grantees:
+        return false()
+    matches = [and_(lp.c.grantee_type == t, lp.c.grantee == g) for t, g in grantees]
+    return exists(select(literal(1)).where(lp.c.image_id == c.image_id, or_(*matches)))
+
+
+def _branch_query(region, driver, conditions, after, limit):
+    kind, value = driver
+    if kind == "grant":
+        grantee_type, grantee = value
+        query = (
+            select(images)
+            .join(lp, lp.c.image_id == c.image_id)
+            .where(lp.c.grantee_type == grantee_type, lp.c.grantee == grantee, lp.c.region == region)
+        )
+        order = lp.c.image_id
+    else:
+        query = select(images).where(c.region == region)
+        if kind == "owner":
+            query = query.where(c.owner_id == value)
+        elif kind == "public":
+            query = query.where(c.is_public == true())
+        elif kind == "ids":
+            query = query.where(c.image_id.in_(list(value)))
+        order = c.image_id
+    if after:
+        query = query.where(order > after)
+    query = query.where(*conditions).order_by(order)
+    if limit is not None:
+        query = query.limit(limit)
+    return query
+
+
+def select_branches(conn, region, branches, conditions, after=None, limit=None):
+    """Union of index-driven branches, each (driver, extra_conditions), ordered by image id.
+
+    Each branch reads at most `limit` rows from its own index range, so the cost
+    follows the page size, not the catalog size.
+    """
+    streams = []
+    for driver, extra in branches:
+        rows = conn.execute(_branch_query(region, driver, list(conditions) + list(extra), after, limit)).mappings().all()
+        streams.append(rows)
+    merged = []
+    seen = set()
+    for row in heapq.merge(*streams, key=lambda r: r["image_id"]):
+        if row["image_id"] in seen:
+            continue
+        seen.add(row["image_id"])
+        merged.append(row)
+        if limit is not None and len(merged) >= limit:
+            break
+    return merged
+
+
+def get(conn, image_id):
+    return conn.execute(select(images).where(c.image_id == image_id)).mappings().first()
+
+
+def get_for_update(conn, image_id):
+    query = select(images).where(c.image_id == image_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).mappings().first()
+
+
+def get_in_region(conn, region, image_id):
+    return conn.execute(select(images).where(c.image_id == image_id, c.region == region)).mappings().first()
+
+
+def name_taken(conn, region, owner_id, name) -> bool:
+    query = select(literal(1)).where(c.region == region, c.owner_id == owner_id, c.name == name)
+    return conn.execute(query).first() is not None
+
+
+def count_owned(conn, region, owner_id, public_only=False) -> int:
+    query = select(func.count()).select_from(images).where(c.region == region, c.owner_id == owner_id)
+    if public_only:
+        query = query.where(c.is_public == true())
+    return conn.execute(query).scalar_one()
+
+
+def insert_image(conn, row: dict, block_devices: list[dict], product_codes: list[dict]) -> None:
+    conn.execute(insert(images).values(**row))
+    if block_devices:
+        conn.execute(insert(bdm), [dict(bd, image_id=row["image_id"], position=i) for i, bd in enumerate(block_devices)])
+    if product_codes:
+        conn.execute(insert(pc), [dict(p, image_id=row["image_id"]) for p in product_codes])
+
+
+def update_image(conn, image_id, **values) -> None:
+    conn.execute(update(images).where(c.image_id == image_id).values(**values))
+
+
+def delete_image(conn, image_id) -> None:
+    for table in (bdm, pc, lp):
+        conn.execute(delete(table).where(table.c.image_id == image_id))
+    conn.execute(delete(images).where(c.image_id == image_id))
+
+
+def block_devices(conn, image_ids) -> dict[str, list]:
+    out: dict[str, list] = {i: [] for i in image_ids}
+    if image_ids:
+        query = select(bdm).where(bdm.c.image_id.in_(list(image_ids))).order_by(bdm.c.image_id, bdm.c.position)
+        for row in conn.execute(query).mappings():
+            out[row["image_id"]].append(row)
+    return out
+
+
+def product_codes(conn, image_ids) -> dict[str, list]:
+    out: dict[str, list] = {i: [] for i in image_ids}
+    if image_ids:
+        for row in conn.execute(select(pc).where(pc.c.image_id.in_(list(image_ids)))).mappings():
+            out[row["image_id"]].append(row)
+    return out
+
+
+def images_using_snapshot(conn, snapshot_id) -> list[str]:
+    query = select(bdm.c.image_id).where(bdm.c.snapshot_id == snapshot_id)
+    return [r[0] for r in conn.execute(query)]
+
+
+# --- launch permissions
+
+
+def launch_permissions(conn, image_id):
+    query = select(lp).where(lp.c.image_id == image_id).order_by(lp.c.created_at, lp.c.grantee_type, lp.c.grantee)
+    return conn.execute(query).mappings().all()
+
+
+def has_grant(conn, image_id, grantees) -> bool:
+    if not grantees:
+        return False
+    matches = [and_(lp.c.grantee_type == t, lp.c.grantee == g) for t, g in grantees]
+    query = select(literal(1)).where(lp.c.image_id == image_id, or_(*matches)).limit(1)
+    return conn.execute(query).first() is not None
+
+
+def add_launch_permissions(conn, image_id, region, grantees, now) -> None:
+    existing = {(r["grantee_type"], r["grantee"]) for r in launch_permissions(conn, image_id)}
+    new = [g for g in dict.fromkeys(grantees) if g not in existing]
+    if new:
+        conn.execute(
+            insert(lp),
+            [dict(image_id=image_id, region=region, grantee_type=t, grantee=g, created_at=now) for t, g in new],
+        )
+
+
+def remove_launch_permissions(conn, image_id, grantees) -> None:
+    for t, g in grantees:
+        conn.execute(delete(lp).where(lp.c.image_id == image_id, lp.c.grantee_type == t, lp.c.grantee == g))
+
+
+def clear_launch_permissions(conn, image_id) -> None:
+    conn.execute(delete(lp).where(lp.c.image_id == image_id))
+
+
+def count_account_grants(conn, image_id) -> int:
+    query = select(func.count()).select_from(lp).where(lp.c.image_id == image_id, lp.c.grantee_type == "account")
+    return conn.execute(query).scalar_one()

@@ -1,0 +1,56 @@
+from sqlalchemy import insert, select, update
+
+from amishare.store.filters import match_text, match_time, settled_state
+from amishare.store.schema import instances
+
+c = instances.c
+
+FILTERS = {
+    "instance-id": lambda v, now: match_text(c.instance_id, v),
+    "instance-state-name": lambda v, now: match_text(settled_state(instances, now), v),
+    "image-id": lambda v, now: match_text(c.image_id, v),
+    "instance-type": lambda v, now: match_text(c.instance_type, v),
+    "availability-zone": lambda v, now: match_text(c.availability_zone, v),
+    "reservation-id": lambda v, now: match_text(c.reservation_id, v),
+    "owner-id": lambda v, now: match_text(c.owner_id, v),
+    "key-name": lambda v, now: match_text(c.key_name, v),
+    "launch-time": lambda v, now: match_time(c.launch_time, v),
+    "architecture": lambda v, now: match_text(c.architecture, v),
+    "private-ip-address": lambda v, now: match_text(c.private_ip, v),
+    "root-device-type": lambda v, now: match_text(c.root_device_type, v),
+    "platform": lambda v, now: match_text(c.platform, v),
+}
+
+
+def get(conn, instance_id):
+    return conn.execute(select(instances).where(c.instance_id == instance_id)).mappings().first()
+
+
+def list_owned(conn, owner_id, region, ids, conditions, after, limit):
+    query = select(instances).where(c.owner_id == owner_id, c.region == region, *conditions)
+    if ids:
+        query = query.where(c.instance_id.in_(list(ids)))
+    if after:
+        query = query.where(c.instance_id > after)
+    query = query.order_by(c.instance_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return conn.execute(query).mappings().all()
+
+
+def insert_instances(conn, rows) -> None:
+    conn.execute(insert(instances), rows)
+
+
+def update_instance(conn, instance_id, **values) -> None:
+    conn.execute(update(instances).where(c.instance_id == instance_id).values(**values))
+
+
+def by_client_token(conn, owner_id, region, token):
+    query = select(instances).where(c.owner_id == owner_id, c.region == region, c.client_token == token)
+    return conn.execute(query.order_by(c.ami_launch_index)).mappings().all()
+
+
+def by_reservation(conn, reservation_id):
+    query = select(instances).where(c.reservation_id == reservation_id).order_by(c.ami_launch_index)
+    return conn.execute(query).mappings().all()

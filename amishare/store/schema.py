@@ -1,0 +1,277 @@
+"""Tables of the shared store. Every account's resources live side by side, so a
+grant written by one account is visible to another account's request.
+
+Times are epoch seconds (float). Resources with a timed lifecycle carry
+`state`, `next_state` and `next_state_at`: the state becomes `next_state` once
+`next_state_at` has passed, evaluated when read (see amishare.domain.lifecycle).
+"""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ACCOUNT_ID = String(12)
+REGION = String(32)
+RESOURCE_ID = String(32)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", ACCOUNT_ID, primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("email", String(256)),
+    Column("kind", String(16), nullable=False),  # customer | system
+    Column("alias", String(64)),  # owner alias shown on images (amazon, aws-marketplace)
+    Column("created_at", Float, nullable=False),
+)
+
+access_keys = Table(
+    "access_keys",
+    metadata,
+    Column("access_key_id", String(20), primary_key=True),
+    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
+    Column("secret_ciphertext", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_access_keys_account", "account_id"),
+)
+
+images = Table(
+    "images",
+    metadata,
+    Column("image_id", RESOURCE_ID, primary_key=True),
+    Column("region", REGION, nullable=False),
+    Column("owner_id", ACCOUNT_ID, nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("description", String(255)),
+    Column("state", String(16), nullable=False),
+    Column("next_state", String(16)),
+    Column("next_state_at", Float),
+    Column("architecture", String(16), nullable=False),
+    Column("virtualization_type", String(16), nullable=False),
+    Column("root_device_name", String(64)),
+    Column("root_device_type", String(16), nullable=False),
+    Column("boot_mode", String(32)),
+    Column("image_type", String(16), nullable=False),
+    Column("platform", String(16)),
+    Column("platform_details", String(64), nullable=False),
+    Column("usage_operation", String(32), nullable=False),
+    Column("kernel_id", String(32)),
+    Column("ramdisk_id", String(32)),
+    Column("ena_support", Boolean),
+    Column("sriov_net_support", String(16)),
+    Column("imds_support", String(16)),
+    Column("tpm_support", String(16)),
+    Column("image_location", String(256)),
+    Column("created_at", Float, nullable=False),
+    Column("deprecation_time", Float),
+    Column("is_public", Boolean, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("deregistration_protection", String(64)),
+    Column("last_launched_at", Float),
+    Column("source_image_id", RESOURCE_ID),
+    Column("source_image_region", REGION),
+    Column("source_instance_id", RESOURCE_ID),
+    UniqueConstraint("region", "owner_id", "name", name="uq_images_owner_name"),
+    Index("ix_images_owner", "region", "owner_id", "image_id"),
+    Index("ix_images_public", "region", "is_public", "image_id"),
+)
+
+image_block_devices = Table(
+    "image_block_devices",
+    metadata,
+    Column("image_id", RESOURCE_ID, ForeignKey("images.image_id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("device_name", String(64)),
+    Column("virtual_name", String(64)),
+    Column("no_device", Boolean, nullable=False),
+    Column("snapshot_id", RESOURCE_ID),
+    Column("volume_size", Integer),
+    Column("volume_type", String(16)),
+    Column("iops", Integer),
+    Column("throughput", Integer),
+    Column("encrypted", Boolean),
+    Column("kms_key_id", String(256)),
+    Column("delete_on_termination", Boolean),
+    Index("ix_image_block_devices_snapshot", "snapshot_id"),
+)
+
+image_product_codes = Table(
+    "image_product_codes",
+    metadata,
+    Column("image_id", RESOURCE_ID, ForeignKey("images.image_id", ondelete="CASCADE"), primary_key=True),
+    Column("product_code", String(64), primary_key=True),
+    Column("product_code_type", String(16), nullable=False),
+    Index("ix_image_product_codes_code", "product_code"),
+)
+
+# grantee_type: account | organization | organizational-unit. Public sharing is
+# images.is_public, so the community catalog is one index range.
+image_launch_permissions = Table(
+    "image_launch_permissions",
+    metadata,
+    Column("image_id", RESOURCE_ID, ForeignKey("images.image_id", ondelete="CASCADE"), primary_key=True),
+    Column("grantee_type", String(24), primary_key=True),
+    Column("grantee", String(256), primary_key=True),
+    Column("region", REGION, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_launch_permissions_grantee", "grantee_type", "grantee", "region", "image_id"),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("snapshot_id", RESOURCE_ID, primary_key=True),
+    Column("region", REGION, nullable=False),
+    Column("owner_id", ACCOUNT_ID, nullable=False),
+    Column("volume_id", RESOURCE_ID),
+    Column("volume_size", Integer, nullable=False),
+    Column("description", String(255)),
+    Column("state", String(16), nullable=False),
+    Column("next_state", String(16)),
+    Column("next_state_at", Float),
+    Column("start_time", Float, nullable=False),
+    Column("encrypted", Boolean, nullable=False),
+    Column("kms_key_id", String(256)),
+    Column("is_public", Boolean, nullable=False),
+    Column("source_snapshot_id", RESOURCE_ID),
+    Column("source_region", REGION),
+    Index("ix_snapshots_owner", "region", "owner_id", "snapshot_id"),
+    Index("ix_snapshots_public", "region", "is_public", "snapshot_id"),
+)
+
+snapshot_volume_permissions = Table(
+    "snapshot_volume_permissions",
+    metadata,
+    Column("snapshot_id", RESOURCE_ID, ForeignKey("snapshots.snapshot_id", ondelete="CASCADE"), primary_key=True),
+    Column("grantee", ACCOUNT_ID, primary_key=True),
+    Column("region", REGION, nullable=False),
+    Index("ix_snapshot_permissions_grantee", "grantee", "region", "snapshot_id"),
+)
+
+volumes = Table(
+    "volumes",
+    metadata,
+    Column("volume_id", RESOURCE_ID, primary_key=True),
+    Column("region", REGION, nullable=False),
+    Column("owner_id", ACCOUNT_ID, nullable=False),
+    Column("availability_zone", String(48), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("volume_type", String(16), nullable=False),
+    Column("iops", Integer),
+    Column("throughput", Integer),
+    Column("encrypted", Boolean, nullable=False),
+    Column("kms_key_id", String(256)),
+    Column("snapshot_id", RESOURCE_ID),
+    Column("state", String(16), nullable=False),
+    Column("next_state", String(16)),
+    Column("next_state_at", Float),
+    Column("created_at", Float, nullable=False),
+    Column("multi_attach", Boolean, nullable=False),
+    Column("instance_id", RESOURCE_ID),
+    Column("device", String(64)),
+    Column("attach_time", Float),
+    Column("delete_on_termination", Boolean),
+    Index("ix_volumes_owner", "region", "owner_id", "volume_id"),
+    Index("ix_volumes_instance", "instance_id"),
+)
+
+instances = Table(
+    "instances",
+    metadata,
+    Column("instance_id", RESOURCE_ID, primary_key=True),
+    Column("region", REGION, nullable=False),
+    Column("owner_id", ACCOUNT_ID, nullable=False),
+    Column("reservation_id", RESOURCE_ID, nullable=False),
+    Column("image_id", RESOURCE_ID, nullable=False),
+    Column("instance_type", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("next_state", String(16)),
+    Column("next_state_at", Float),
+    Column("state_reason", String(255)),
+    Column("launch_time", Float, nullable=False),
+    Column("availability_zone", String(48), nullable=False),
+    Column("private_ip", String(16), nullable=False),
+    Column("key_name", String(255)),
+    Column("architecture", String(16), nullable=False),
+    Column("virtualization_type", String(16), nullable=False),
+    Column("root_device_name", String(64)),
+    Column("root_device_type", String(16), nullable=False),
+    Column("platform", String(16)),
+    Column("platform_details", String(64)),
+    Column("usage_operation", String(32)),
+    Column("boot_mode", String(32)),
+    Column("product_codes", Text),  # JSON list carried over from the image
+    Column("ami_launch_index", Integer, nullable=False),
+    Column("client_token", String(64)),
+    Column("ebs_optimized", Boolean, nullable=False),
+    Index("ix_instances_owner", "region", "owner_id", "instance_id"),
+    Index("ix_instances_image", "image_id", "region"),
+    Index("ix_instances_reservation", "reservation_id"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("resource_id", RESOURCE_ID, primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", String(256), nullable=False),
+    Column("owner_id", ACCOUNT_ID, nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("resource_type", String(32), nullable=False),
+    Index("ix_tags_owner", "owner_id", "region", "resource_id"),
+    Index("ix_tags_owner_key", "owner_id", "region", "key", "value"),
+)
+
+account_settings = Table(
+    "account_settings",
+    metadata,
+    Column("account_id", ACCOUNT_ID, primary_key=True),
+    Column("region", REGION, primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+    Column("previous_value", String(256)),
+    Column("effective_at", Float),
+)
+
+# Per-account, per-region counts kept in step with the rows they count, so a
+# quota check is one primary-key read whatever the catalog size.
+usage_counters = Table(
+    "usage_counters",
+    metadata,
+    Column("account_id", ACCOUNT_ID, primary_key=True),
+    Column("region", REGION, primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("account_id", ACCOUNT_ID, primary_key=True),
+    Column("region", REGION, primary_key=True),
+    Column("operation", String(64), primary_key=True),
+    Column("client_token", String(64), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

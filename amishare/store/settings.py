@@ -1,0 +1,53 @@
+"""Per-account, per-region settings and usage counters."""
+
+from sqlalchemy import insert, select, update
+
+from amishare.store.schema import account_settings, idempotency, meta, usage_counters
+
+
+def get_setting(conn, account_id, region, name):
+    t = account_settings
+    query = select(t).where(t.c.account_id == account_id, t.c.region == region, t.c.name == name)
+    return conn.execute(query).mappings().first()
+
+
+def put_setting(conn, account_id, region, name, value, previous_value=None, effective_at=None) -> None:
+    t = account_settings
+    values = dict(value=value, previous_value=previous_value, effective_at=effective_at)
+    where = (t.c.account_id == account_id, t.c.region == region, t.c.name == name)
+    if conn.execute(update(t).where(*where).values(**values)).rowcount == 0:
+        conn.execute(insert(t).values(account_id=account_id, region=region, name=name, **values))
+
+
+def counter(conn, account_id, region, name) -> int:
+    t = usage_counters
+    query = select(t.c.value).where(t.c.account_id == account_id, t.c.region == region, t.c.name == name)
+    return conn.execute(query).scalar() or 0
+
+
+def add_to_counter(conn, account_id, region, name, delta: int) -> None:
+    t = usage_counters
+    where = (t.c.account_id == account_id, t.c.region == region, t.c.name == name)
+    if conn.execute(update(t).where(*where).values(value=t.c.value + delta)).rowcount == 0:
+        conn.execute(insert(t).values(account_id=account_id, region=region, name=name, value=max(delta, 0)))
+
+
+def get_meta(conn, key):
+    return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+
+
+def put_meta(conn, key, value) -> None:
+    if conn.execute(update(meta).where(meta.c.key == key).values(value=value)).rowcount == 0:
+        conn.execute(insert(meta).values(key=key, value=value))
+
+
+def get_idempotent(conn, account_id, region, operation, token):
+    t = idempotency
+    query = select(t).where(
+        t.c.account_id == account_id, t.c.region == region, t.c.operation == operation, t.c.client_token == token
+    )
+    return conn.execute(query).mappings().first()
+
+
+def put_idempotent(conn, **values) -> None:
+    conn.execute(insert(idempotency).values(**values))

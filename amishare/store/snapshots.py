@@ -1,0 +1,122 @@
+import heapq
+
+from sqlalchemy import case, delete, exists, false, insert, literal, select, true, update
+
+from amishare.store.filters import match_bool, match_int, match_text, match_time, owner_alias_condition, settled_state
+from amishare.store.schema import snapshot_volume_permissions as perms
+from amishare.store.schema import snapshots
+
+c = snapshots.c
+
+FILTERS = {
+    "description": lambda v, now: match_text(c.description, v),
+    "encrypted": lambda v, now: match_bool(c.encrypted, v),
+    "owner-alias": lambda v, now: owner_alias_condition(c.owner_id, v),
+    "owner-id": lambda v, now: match_text(c.owner_id, v),
+    "progress": lambda v, now: match_text(
+        case((settled_state(snapshots, now) == "completed", literal("100%")), else_=literal("0%")), v
+    ),
+    "snapshot-id": lambda v, now: match_text(c.snapshot_id, v),
+    "start-time": lambda v, now: match_time(c.start_time, v),
+    "status": lambda v, now: match_text(settled_state(snapshots, now), v),
+    "storage-tier": lambda v, now: match_text(literal("standard"), v),
+    "volume-id": lambda v, now: match_text(c.volume_id, v),
+    "volume-size": lambda v, now: match_int(c.volume_size, v),
+}
+
+
+def readable_by(account_id):
+    granted = exists(select(literal(1)).where(perms.c.snapshot_id == c.snapshot_id, perms.c.grantee == account_id))
+    return (c.owner_id == account_id) | (c.is_public == true()) | granted
+
+
+def restorable_by(account_ids):
+    if not account_ids:
+        return false()
+    return exists(select(literal(1)).where(perms.c.snapshot_id == c.snapshot_id, perms.c.grantee.in_(list(account_ids))))
+
+
+def _branch_query(region, driver, conditions, after, limit):
+    kind, value = driver
+    if kind == "grant":
+        query = select(snapshots).join(perms, perms.c.snapshot_id == c.snapshot_id).where(
+            perms.c.grantee == value, perms.c.region == region
+        )
+    else:
+        query = select(snapshots).where(c.region == region)
+        if kind == "owner":
+            query = query.where(c.owner_id == value)
+        elif kind == "public":
+            query = query.where(c.is_public == true())
+        elif kind == "ids":
+            query = query.where(c.snapshot_id.in_(list(value)))
+    if after:
+        query = query.where(c.snapshot_id > after)
+    query = query.where(*conditions).order_by(c.snapshot_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return query
+
+
+def select_branches(conn, region, branches, conditions, after=None, limit=None):
+    streams = [
+        conn.execute(_branch_query(region, driver, list(conditions) + list(extra), after, limit)).mappings().all()
+        for driver, extra in branches
+    ]
+    merged, seen = [], set()
+    for row in heapq.merge(*streams, key=lambda r: r["snapshot_id"]):
+        if row["snapshot_id"] not in seen:
+            seen.add(row["snapshot_id"])
+            merged.append(row)
+            if limit is not None and len(merged) >= limit:
+                break
+    return merged
+
+
+def get(conn, snapshot_id):
+    return conn.execute(select(snapshots).where(c.snapshot_id == snapshot_id)).mappings().first()
+
+
+def get_many(conn, snapshot_ids) -> dict:
+    if not snapshot_ids:
+        return {}
+    rows = conn.execute(select(snapshots).where(c.snapshot_id.in_(list(snapshot_ids)))).mappings().all()
+    return {r["snapshot_id"]: r for r in rows}
+
+
+def insert_snapshot(conn, **values) -> None:
+    conn.execute(insert(snapshots).values(**values))
+
+
+def update_snapshot(conn, snapshot_id, **values) -> None:
+    conn.execute(update(snapshots).where(c.snapshot_id == snapshot_id).values(**values))
+
+
+def delete_snapshot(conn, snapshot_id) -> None:
+    conn.execute(delete(perms).where(perms.c.snapshot_id == snapshot_id))
+    conn.execute(delete(snapshots).where(c.snapshot_id == snapshot_id))
+
+
+def is_granted(conn, snapshot_id, account_id) -> bool:
+    query = select(literal(1)).where(perms.c.snapshot_id == snapshot_id, perms.c.grantee == account_id)
+    return conn.execute(query).first() is not None
+
+
+def permissions(conn, snapshot_id) -> list[str]:
+    return [r[0] for r in conn.execute(select(perms.c.grantee).where(perms.c.snapshot_id == snapshot_id).order_by(perms.c.grantee))]
+
+
+def add_permissions(conn, snapshot_id, region, account_ids) -> None:
+    existing = set(permissions(conn, snapshot_id))
+    new = [a for a in dict.fromkeys(account_ids) if a not in existing]
+    if new:
+        conn.execute(insert(perms), [dict(snapshot_id=snapshot_id, region=region, grantee=a) for a in new])
+
+
+def remove_permissions(conn, snapshot_id, account_ids) -> None:
+    if account_ids:
+        conn.execute(delete(perms).where(perms.c.snapshot_id == snapshot_id, perms.c.grantee.in_(list(account_ids))))
+
+
+def clear_permissions(conn, snapshot_id) -> None:
+    conn.execute(delete(perms).where(perms.c.snapshot_id == snapshot_id))

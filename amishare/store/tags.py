@@ -1,0 +1,64 @@
+from sqlalchemy import and_, delete, insert, or_, select, update
+
+from amishare.store.filters import match_text
+from amishare.store.schema import tags
+
+c = tags.c
+
+FILTERS = {
+    "key": lambda v, now: match_text(c.key, v),
+    "value": lambda v, now: match_text(c.value, v),
+    "resource-id": lambda v, now: match_text(c.resource_id, v),
+    "resource-type": lambda v, now: match_text(c.resource_type, v),
+}
+
+
+def for_resources(conn, owner_id, resource_ids) -> dict[str, list]:
+    out: dict[str, list] = {r: [] for r in resource_ids}
+    if resource_ids:
+        query = (
+            select(c.resource_id, c.key, c.value)
+            .where(c.resource_id.in_(list(resource_ids)), c.owner_id == owner_id)
+            .order_by(c.resource_id, c.key)
+        )
+        for row in conn.execute(query):
+            out[row.resource_id].append({"Key": row.key, "Value": row.value})
+    return out
+
+
+def keys_of(conn, resource_id) -> set[str]:
+    return {r[0] for r in conn.execute(select(c.key).where(c.resource_id == resource_id))}
+
+
+def upsert(conn, resource_id, resource_type, owner_id, region, pairs) -> None:
+    for key, value in pairs:
+        where = and_(c.resource_id == resource_id, c.key == key)
+        if conn.execute(update(tags).where(where).values(value=value)).rowcount == 0:
+            conn.execute(insert(tags).values(
+                resource_id=resource_id, key=key, value=value, owner_id=owner_id, region=region,
+                resource_type=resource_type,
+            ))
+
+
+def remove(conn, resource_id, items) -> None:
+    """items: (key, value-or-None); a value restricts the deletion to that value."""
+    for key, value in items:
+        condition = [c.resource_id == resource_id, c.key == key]
+        if value is not None:
+            condition.append(c.value == value)
+        conn.execute(delete(tags).where(*condition))
+
+
+def remove_all(conn, resource_id) -> None:
+    conn.execute(delete(tags).where(c.resource_id == resource_id))
+
+
+def describe(conn, owner_id, region, conditions, after, limit):
+    query = select(tags).where(c.owner_id == owner_id, c.region == region, *conditions)
+    if after:
+        resource_id, key = after.split("\x1f", 1)
+        query = query.where(or_(c.resource_id > resource_id, and_(c.resource_id == resource_id, c.key > key)))
+    query = query.order_by(c.resource_id, c.key)
+    if limit is not None:
+        query = query.limit(limit)
+    return conn.execute(query).mappings().all()
