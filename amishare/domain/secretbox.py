@@ -28,7 +28,10 @@ class SecretBox:
 
     @classmethod
     def for_database(cls, db_url: str) -> "SecretBox":
-        path = key_file_for(db_url)
+        return cls.from_file(key_file_for(db_url))
+
+    @classmethod
+    def from_file(cls, path: Path) -> "SecretBox":
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
