@@ -4,6 +4,7 @@ import json
 import re
 
 from amishare.domain import access, ids, keys, lifecycle, ownership, pagination, tags
+from amishare.domain import sharing
 from amishare.domain import snapshots as snapshot_domain
 from amishare.domain.regions import check_region
 from amishare.errors import AwsError
@@ -316,6 +317,7 @@ def deregister_image(ctx, image_id, delete_snapshots: bool):
         raise AwsError("InvalidParameterValue",
                        f"Deregistration protection is enabled for image {image_id}. Disable it before deregistering.")
     devices = store.block_devices(ctx.conn, [image_id])[image_id]
+    sharing.set_public(ctx, image, False)
     store.delete_image(ctx.conn, image_id)
     tag_store.remove_all(ctx.conn, image_id)
     settings_store.add_to_counter(ctx.conn, image["owner_id"], image["region"], IMAGE_COUNT, -1)

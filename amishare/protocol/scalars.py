@@ -8,6 +8,10 @@ from amishare.errors import AwsError
 
 MAX_STRING = 65536
 
+# Enums EC2 reports with operation-specific errors (e.g. InvalidAMIAttributeItemValue);
+# the domain validates these itself.
+DOMAIN_VALIDATED_ENUMS = frozenset({"PermissionGroup"})
+
 
 def _bad(name: str, value, expected: str) -> AwsError:
     shown = str(value)
@@ -30,7 +34,7 @@ def convert(shape, value, name: str, from_text: bool):
             raise AwsError("InvalidParameterValue", f"Value for parameter {name} is too long (at most {limit} characters).")
         if len(value) < shape.metadata.get("min", 0):
             raise AwsError("InvalidParameterValue", f"Value for parameter {name} is too short.")
-        if shape.enum and value not in shape.enum:
+        if shape.enum and value not in shape.enum and shape.name not in DOMAIN_VALIDATED_ENUMS:
             raise AwsError(
                 "InvalidParameterValue",
                 f"Value ({value[:64]}) for parameter {name} is invalid. Valid values: {', '.join(shape.enum)}",

@@ -85,8 +85,9 @@ def granted_to(grantees):
     """grantees: (grantee_type, grantee) pairs; any one of them matching grants."""
     if not grantees:
         return false()
-    matches = [and_(lp.c.grantee_type == t, lp.c.grantee == g) for t, g in grantees]
-    return exists(select(literal(1)).where(lp.c.image_id == c.image_id, or_(*matches)))
+    grant = lp.alias("grant_check")  # distinct from the lp a grant branch joins
+    matches = [and_(grant.c.grantee_type == t, grant.c.grantee == g) for t, g in grantees]
+    return exists(select(literal(1)).where(grant.c.image_id == c.image_id, or_(*matches)))
 
 
 def _branch_query(region, driver, conditions, after, limit):

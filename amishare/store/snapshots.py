@@ -26,14 +26,16 @@ FILTERS = {
 
 
 def readable_by(account_id):
-    granted = exists(select(literal(1)).where(perms.c.snapshot_id == c.snapshot_id, perms.c.grantee == account_id))
+    grant = perms.alias("grant_check")
+    granted = exists(select(literal(1)).where(grant.c.snapshot_id == c.snapshot_id, grant.c.grantee == account_id))
     return (c.owner_id == account_id) | (c.is_public == true()) | granted
 
 
 def restorable_by(account_ids):
     if not account_ids:
         return false()
-    return exists(select(literal(1)).where(perms.c.snapshot_id == c.snapshot_id, perms.c.grantee.in_(list(account_ids))))
+    grant = perms.alias("restorable_check")
+    return exists(select(literal(1)).where(grant.c.snapshot_id == c.snapshot_id, grant.c.grantee.in_(list(account_ids))))
 
 
 def _branch_query(region, driver, conditions, after, limit):
