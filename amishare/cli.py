@@ -68,6 +68,23 @@ def _accounts_create(args) -> int:
     return 0
 
 
+def _accounts_credentials(args) -> int:
+    from amishare.domain import accounts
+
+    store, box = _open(args.db)
+    try:
+        with store.transaction(write=False) as conn:
+            creds = accounts.credentials_of(conn, box, args.id)
+    finally:
+        store.dispose()
+    if creds is None:
+        print(f"error: account {args.id} has no access key here", file=sys.stderr)
+        return 1
+    print(json.dumps({"AccountId": creds.account_id, "AccessKeyId": creds.access_key_id,
+                      "SecretAccessKey": creds.secret_access_key}))
+    return 0
+
+
 def _accounts_list(args) -> int:
     from amishare.domain import accounts
 
@@ -104,6 +121,11 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--endpoint", help="with --format env: also export AWS_ENDPOINT_URL")
     create.add_argument("--region", help="with --format env: also export AWS_DEFAULT_REGION")
     create.set_defaults(run=_accounts_create)
+    credentials = account_commands.add_parser(
+        "credentials", help="print the access key of an account, e.g. one made by Organizations CreateAccount")
+    credentials.add_argument("--db", default=default_db_url())
+    credentials.add_argument("--id", required=True)
+    credentials.set_defaults(run=_accounts_credentials)
     listing = account_commands.add_parser("list", help="list accounts and their access key ids")
     listing.add_argument("--db", default=default_db_url())
     listing.set_defaults(run=_accounts_list)

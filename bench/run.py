@@ -672,6 +672,10 @@ def run_latencies(endpoint: str, seeded: Seeded, reps: int, warmup: int) -> tupl
     attempt("b_executable_page1", lambda: b.describe_images(ExecutableUsers=["self"], MaxResults=100),
             full_page(min(100, seeded.shared_with_b), seeded.shared_with_b > 100))
     attempt("b_describe_shared_by_id", lambda: b.describe_images(ImageIds=[shared_id]), ids_are([shared_id]))
+    visible_of_a = seeded.shared_with_b + seeded.public_of_a  # an upper bound: public images may be shared too
+    attempt("b_owners_a_page1", lambda: b.describe_images(Owners=[seeded.a.account_id], MaxResults=100),
+            lambda r: None if len(r["Images"]) == min(100, visible_of_a) or len(r["Images"]) == 100
+            else f"{len(r['Images'])} images")
     log("counting B's full ExecutableUsers=['self'] answer")
     total, pages = count_all_pages(lambda **kw: b.describe_images(ExecutableUsers=["self"], **kw))
     facts["b_executable_total"] = total
@@ -691,6 +695,7 @@ LABELS = {
     "b_run_instances": "d) B RunInstances(shared image)",
     "b_executable_page1": "e) B DescribeImages(ExecutableUsers=[self], Max=100) p1",
     "b_describe_shared_by_id": "f) B DescribeImages(ImageIds=[shared id])",
+    "b_owners_a_page1": "h) B DescribeImages(Owners=[A], Max=100) page 1",
     "register_image": "g) C RegisterImage (sequential)",
 }
 

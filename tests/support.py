@@ -55,7 +55,7 @@ def database_url(backend: str, tmp: Path):
     return db.url, db.drop
 
 
-@dataclass
+@dataclass(frozen=True)
 class Account:
     account_id: str
     access_key_id: str

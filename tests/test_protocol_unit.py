@@ -140,3 +140,12 @@ def test_json_roundtrip():
     with pytest.raises(AwsError) as exc:
         jsonproto.parse(b"{}", model.input_shape)
     assert exc.value.code == "MissingParameter"
+
+
+def test_every_registered_operation_exists_in_the_models():
+    from amishare.services import REGISTRY, load_all
+
+    load_all()
+    for service, operations in REGISTRY.items():
+        names = set(service_model(service).operation_names)
+        assert set(operations) <= names, set(operations) - names

@@ -6,14 +6,20 @@ public, and every principal it was shared with. Every caller of the domain
 goes through these functions.
 """
 
-from amishare.domain import ids
+from amishare.domain import ids, organizations
 from amishare.errors import AwsError
 from amishare.store import images as image_store
 
 
 def caller_grantees(ctx) -> list[tuple[str, str]]:
-    """The launch-permission entries through which the caller is reached."""
-    return [("account", ctx.account_id)]
+    """The launch-permission entries through which the caller is reached: its account id, and,
+    evaluated live from the organization tree, its organization and every OU on its path."""
+    grantees = [("account", ctx.account_id)]
+    membership = organizations.principal_org(ctx.conn, ctx.account_id)
+    if membership is not None:
+        grantees.append(("organization", membership.org_arn))
+        grantees.extend(("organizational-unit", arn) for arn in membership.ou_arns)
+    return grantees
 
 
 def visible_condition(ctx):

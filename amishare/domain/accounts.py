@@ -87,3 +87,11 @@ def list_accounts(conn) -> list[dict]:
             "AccessKeyIds": [k["access_key_id"] for k in store.keys_of(conn, row["account_id"])],
         })
     return out
+
+
+def credentials_of(conn, box: SecretBox, account_id: str) -> NewCredentials | None:
+    keys = store.keys_of(conn, account_id)
+    if not keys:
+        return None
+    first = min(keys, key=lambda k: k["created_at"])
+    return NewCredentials(account_id, first["access_key_id"], box.open(first["secret_ciphertext"], first["access_key_id"]))

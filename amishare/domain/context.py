@@ -25,6 +25,7 @@ class Ctx:
     now: float
     settings: Settings
     request_id: str = ""
+    secrets: object = None  # SecretBox, for operations that mint credentials
 
     @property
     def account_id(self) -> str:

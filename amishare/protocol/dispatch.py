@@ -110,7 +110,7 @@ class Dispatcher:
         for attempt in range(3):
             try:
                 with self.store.transaction(write=operation.writes) as conn:
-                    ctx = Ctx(conn, caller, time.time(), self.settings, request_id)
+                    ctx = Ctx(conn, caller, time.time(), self.settings, request_id, self.box)
                     result = operation.handler(ctx, parsed)
                     if dry_run:
                         raise DryRunSucceeded()

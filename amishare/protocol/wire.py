@@ -4,6 +4,7 @@ are written back."""
 
 from dataclasses import dataclass
 
+from amishare.errors import AwsError
 from amishare.protocol import jsonproto, query, xml
 from amishare.protocol.models import operation_model, service_model
 
@@ -45,6 +46,9 @@ _AUTH_MESSAGES = {
 }
 
 
+_JSON_VALIDATION = {"organizations": "InvalidInputException", "kms": "ValidationException"}
+
+
 @dataclass(frozen=True)
 class Wire:
     service: str
@@ -69,7 +73,13 @@ class Wire:
     def parse(self, operation: str, params: dict, body: bytes) -> dict:
         model = operation_model(self.service, operation)
         if self.family == "json":
-            return jsonproto.parse(body, model.input_shape)
+            try:
+                return jsonproto.parse(body, model.input_shape)
+            except AwsError as exc:
+                # JSON services report malformed input with their own validation exception.
+                if exc.code in ("MissingParameter", "InvalidParameterValue"):
+                    raise AwsError(_JSON_VALIDATION.get(self.service, "ValidationException"), exc.message) from None
+                raise
         return query.parse(params, model.input_shape, self.protocol)
 
     def content_type(self) -> str:

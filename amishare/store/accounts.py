@@ -25,3 +25,7 @@ def get_access_key(conn, access_key_id: str):
 
 def keys_of(conn, account_id: str):
     return conn.execute(select(access_keys).where(access_keys.c.account_id == account_id)).mappings().all()
+
+
+def account_with_email(conn, email):
+    return conn.execute(select(accounts).where(accounts.c.email == email).limit(1)).mappings().first()

@@ -35,6 +35,7 @@ accounts = Table(
     Column("kind", String(16), nullable=False),  # customer | system
     Column("alias", String(64)),  # owner alias shown on images (amazon, aws-marketplace)
     Column("created_at", Float, nullable=False),
+    Index("ix_accounts_email", "email"),
 )
 
 access_keys = Table(
@@ -274,4 +275,73 @@ meta = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# --- AWS Organizations. The tree is global (not Regional). Each node keeps the
+# ids of its ancestors as a materialized path ("r-ab12/ou-ab12-11111111/"), which
+# never changes because OUs cannot be moved; an account's path is its parent's.
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("org_id", String(40), primary_key=True),
+    Column("management_account_id", ACCOUNT_ID, nullable=False, unique=True),
+    Column("feature_set", String(32), nullable=False),
+    Column("root_id", String(40), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+org_units = Table(
+    "org_units",
+    metadata,
+    Column("node_id", String(72), primary_key=True),  # r-... for the root, ou-... for OUs
+    Column("org_id", String(40), ForeignKey("organizations.org_id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),  # root | ou
+    Column("parent_id", String(72)),
+    Column("name", String(128), nullable=False),
+    Column("path", String(1024), nullable=False),  # ancestors and itself, e.g. "r-ab12/ou-ab12-11111111/"
+    Column("created_at", Float, nullable=False),
+    Index("ix_org_units_parent", "parent_id", "name"),
+)
+
+org_accounts = Table(
+    "org_accounts",
+    metadata,
+    Column("account_id", ACCOUNT_ID, primary_key=True),  # an account belongs to at most one organization
+    Column("org_id", String(40), ForeignKey("organizations.org_id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", String(72), nullable=False),
+    Column("email", String(256), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("joined_method", String(16), nullable=False),
+    Column("joined_at", Float, nullable=False),
+    Index("ix_org_accounts_parent", "parent_id", "account_id"),
+    Index("ix_org_accounts_org", "org_id", "account_id"),
+)
+
+handshakes = Table(
+    "handshakes",
+    metadata,
+    Column("handshake_id", String(64), primary_key=True),
+    Column("org_id", String(40), nullable=False),
+    Column("management_account_id", ACCOUNT_ID, nullable=False),
+    Column("target_account_id", ACCOUNT_ID, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("notes", String(1024)),
+    Column("requested_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_handshakes_target", "target_account_id", "requested_at"),
+    Index("ix_handshakes_org", "org_id", "requested_at"),
+)
+
+create_account_requests = Table(
+    "create_account_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("org_id", String(40), nullable=False),
+    Column("account_id", ACCOUNT_ID),
+    Column("account_name", String(128), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("failure_reason", String(64)),
+    Column("requested_at", Float, nullable=False),
+    Column("completed_at", Float),
 )

@@ -1,0 +1,145 @@
+from sqlalchemy import delete, func, insert, select, update
+
+from amishare.store.schema import create_account_requests, handshakes, org_accounts, org_units, organizations
+
+
+def org_by_id(conn, org_id):
+    return conn.execute(select(organizations).where(organizations.c.org_id == org_id)).mappings().first()
+
+
+def insert_org(conn, **values):
+    conn.execute(insert(organizations).values(**values))
+
+
+def delete_org(conn, org_id):
+    for table in (org_accounts, org_units):
+        conn.execute(delete(table).where(table.c.org_id == org_id))
+    conn.execute(delete(handshakes).where(handshakes.c.org_id == org_id))
+    conn.execute(delete(organizations).where(organizations.c.org_id == org_id))
+
+
+def membership(conn, account_id):
+    return conn.execute(select(org_accounts).where(org_accounts.c.account_id == account_id)).mappings().first()
+
+
+def insert_member(conn, **values):
+    conn.execute(insert(org_accounts).values(**values))
+
+
+def update_member(conn, account_id, **values):
+    conn.execute(update(org_accounts).where(org_accounts.c.account_id == account_id).values(**values))
+
+
+def delete_member(conn, account_id):
+    conn.execute(delete(org_accounts).where(org_accounts.c.account_id == account_id))
+
+
+def members(conn, org_id=None, parent_id=None, after=None, limit=None):
+    t = org_accounts
+    query = select(t)
+    if org_id is not None:
+        query = query.where(t.c.org_id == org_id)
+    if parent_id is not None:
+        query = query.where(t.c.parent_id == parent_id)
+    if after:
+        query = query.where(t.c.account_id > after)
+    query = query.order_by(t.c.account_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return conn.execute(query).mappings().all()
+
+
+def count_members(conn, org_id) -> int:
+    return conn.execute(select(func.count()).select_from(org_accounts).where(org_accounts.c.org_id == org_id)).scalar_one()
+
+
+def node(conn, node_id):
+    return conn.execute(select(org_units).where(org_units.c.node_id == node_id)).mappings().first()
+
+
+def insert_node(conn, **values):
+    conn.execute(insert(org_units).values(**values))
+
+
+def update_node(conn, node_id, **values):
+    conn.execute(update(org_units).where(org_units.c.node_id == node_id).values(**values))
+
+
+def delete_node(conn, node_id):
+    conn.execute(delete(org_units).where(org_units.c.node_id == node_id))
+
+
+def child_units(conn, parent_id, after=None, limit=None):
+    t = org_units
+    query = select(t).where(t.c.parent_id == parent_id)
+    if after:
+        query = query.where(t.c.node_id > after)
+    query = query.order_by(t.c.node_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return conn.execute(query).mappings().all()
+
+
+def unit_named(conn, parent_id, name):
+    t = org_units
+    return conn.execute(select(t).where(t.c.parent_id == parent_id, t.c.name == name)).mappings().first()
+
+
+def has_children(conn, node_id) -> bool:
+    if conn.execute(select(org_units.c.node_id).where(org_units.c.parent_id == node_id).limit(1)).first():
+        return True
+    return conn.execute(select(org_accounts.c.account_id).where(org_accounts.c.parent_id == node_id).limit(1)).first() is not None
+
+
+def handshake(conn, handshake_id):
+    return conn.execute(select(handshakes).where(handshakes.c.handshake_id == handshake_id)).mappings().first()
+
+
+def insert_handshake(conn, **values):
+    conn.execute(insert(handshakes).values(**values))
+
+
+def update_handshake(conn, handshake_id, **values):
+    conn.execute(update(handshakes).where(handshakes.c.handshake_id == handshake_id).values(**values))
+
+
+def handshakes_for(conn, target_account_id=None, org_id=None, after=None, limit=None):
+    t = handshakes
+    query = select(t)
+    if target_account_id is not None:
+        query = query.where(t.c.target_account_id == target_account_id)
+    if org_id is not None:
+        query = query.where(t.c.org_id == org_id)
+    if after:
+        query = query.where(t.c.handshake_id > after)
+    query = query.order_by(t.c.handshake_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return conn.execute(query).mappings().all()
+
+
+def open_handshakes(conn, org_id, target_account_id):
+    t = handshakes
+    query = select(t).where(t.c.org_id == org_id, t.c.target_account_id == target_account_id,
+                            t.c.state.in_(["REQUESTED", "OPEN"]))
+    return conn.execute(query).mappings().all()
+
+
+def insert_create_request(conn, **values):
+    conn.execute(insert(create_account_requests).values(**values))
+
+
+def create_request(conn, request_id):
+    t = create_account_requests
+    return conn.execute(select(t).where(t.c.request_id == request_id)).mappings().first()
+
+
+def principal_info(conn, account_id):
+    """(org_id, management_account_id, feature_set, path of the account's parent) in one indexed read, or None."""
+    query = (
+        select(org_accounts.c.org_id, organizations.c.management_account_id, organizations.c.feature_set, org_units.c.path)
+        .join(organizations, organizations.c.org_id == org_accounts.c.org_id)
+        .join(org_units, org_units.c.node_id == org_accounts.c.parent_id)
+        .where(org_accounts.c.account_id == account_id)
+    )
+    return conn.execute(query).mappings().first()
