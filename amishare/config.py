@@ -13,6 +13,11 @@ def _env_float(name: str, default: float) -> float:
 class Settings:
     # Seconds a new image, snapshot, volume or instance stays in its transitional state.
     state_delay: float = field(default_factory=lambda: _env_float("AMISHARE_STATE_DELAY", 0.2))
+    # Block public access for AMIs for accounts that never set it (AWS: enabled for new accounts).
+    block_public_access_default: bool = field(
+        default_factory=lambda: os.environ.get("AMISHARE_BLOCK_PUBLIC_ACCESS_DEFAULT", "block-new-sharing") != "unblocked")
+    # Seconds before a change of that setting takes effect (AWS: up to 10 minutes).
+    block_public_access_delay: float = field(default_factory=lambda: _env_float("AMISHARE_BLOCK_PUBLIC_ACCESS_DELAY", 0.0))
     max_launch_permission_accounts: int = 1000
     max_public_images: int = 5
     max_images: int = 50000

@@ -55,8 +55,13 @@ def test_share_with_account_visibility_and_launch(server, alice, bob, carol):
     assert state == "running"
 
 
+def unblock(server, account, region="us-east-1"):
+    server.client(account, region=region).disable_image_block_public_access()
+
+
 def test_make_public_and_private(server, alice, bob):
     owner, other = server.client(alice), server.client(bob)
+    unblock(server, alice)
     image_id = register(owner, "public-one")
     owner.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"Group": "all"}]})
     assert owner.describe_image_attribute(ImageId=image_id, Attribute="launchPermission")["LaunchPermissions"] == [{"Group": "all"}]
@@ -92,6 +97,7 @@ def test_modify_is_all_or_nothing(server, alice, bob):
 
 def test_legacy_request_form_and_several_entries(server, alice, bob, carol):
     owner = server.client(alice)
+    unblock(server, alice)
     image_id = register(owner, "legacy")
     owner.modify_image_attribute(ImageId=image_id, Attribute="launchPermission", OperationType="add",
                                  UserIds=[bob.account_id, carol.account_id], UserGroups=["all"])
@@ -107,6 +113,7 @@ def test_legacy_request_form_and_several_entries(server, alice, bob, carol):
 
 def test_reset_and_cancel(server, alice, bob, carol):
     owner = server.client(alice)
+    unblock(server, alice)
     image_id = register(owner, "reset-me")
     owner.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [
         {"UserId": bob.account_id}, {"UserId": carol.account_id}, {"Group": "all"}]})
@@ -204,6 +211,7 @@ def test_quotas(server, alice, bob):
     from support import Server
 
     owner = server.client(alice)
+    unblock(server, alice)
     snapshot_id = snapshot_of_new_volume(owner)
     public = [register(owner, f"pub-{i}", snapshot_id) for i in range(6)]
     for image_id in public[:5]:
@@ -230,6 +238,8 @@ def test_seed_cli_commands_verbatim(server, alice, bob):
     """The documents' aws ec2 commands, as written (ids substituted)."""
     image_id = register(server.client(alice), "seed-cli")
     aws = lambda *args, **kw: server.aws(alice, *args, **kw)  # noqa: E731
+    _, state, _ = aws("ec2", "disable-image-block-public-access", "--region", "us-east-1")
+    assert state == {"ImageBlockPublicAccessState": "unblocked"}
     aws("ec2", "modify-image-attribute", "--image-id", image_id, "--launch-permission", "Add=[{Group=all}]")
     _, attr, _ = aws("ec2", "describe-image-attribute", "--image-id", image_id, "--attribute", "launchPermission")
     assert attr == {"ImageId": image_id, "LaunchPermissions": [{"Group": "all"}]}

@@ -4,7 +4,7 @@ import json
 import re
 
 from amishare.domain import access, ids, keys, lifecycle, ownership, pagination, tags
-from amishare.domain import sharing
+from amishare.domain import guardrails, sharing
 from amishare.domain import snapshots as snapshot_domain
 from amishare.domain.regions import check_region
 from amishare.errors import AwsError
@@ -281,6 +281,10 @@ def describe_images(ctx, params):
         raise AwsError("InvalidParameterValue", f"The filter '{exc}' is invalid") from None
     except filter_sql.BadFilterValue as exc:
         raise AwsError("InvalidParameterValue", str(exc)) from None
+    if not params.get("IncludeDisabled") and not image_ids:
+        conditions.append(store.not_disabled())
+    if not params.get("IncludeDeprecated") and not image_ids:
+        conditions.append(store.not_deprecated(ctx.account_id, ctx.now))
     if image_ids:
         # Unknown or invisible ids are an error; the other criteria then narrow the set quietly.
         visible = [access.visible_condition(ctx)]
@@ -313,8 +317,8 @@ def details(ctx, rows):
 
 def deregister_image(ctx, image_id, delete_snapshots: bool):
     image = access.find_owned(ctx, image_id)
-    if image["deregistration_protection"] and image["deregistration_protection"] != "disabled":
-        raise AwsError("InvalidParameterValue",
+    if guardrails.is_protected(image, ctx.now):
+        raise AwsError("OperationNotPermitted",
                        f"Deregistration protection is enabled for image {image_id}. Disable it before deregistering.")
     devices = store.block_devices(ctx.conn, [image_id])[image_id]
     sharing.set_public(ctx, image, False)

@@ -20,6 +20,11 @@ def default_ebs_key_arn(ctx) -> str:
     return arn
 
 
+def existing_default_ebs_key_arn(ctx, account_id: str, region: str) -> str | None:
+    row = store.get_setting(ctx.conn, account_id, region, SETTING)
+    return row["value"] if row is not None else None
+
+
 def resolve(ctx, encrypted: bool, kms_key_id: str | None) -> str | None:
     if not encrypted:
         return None

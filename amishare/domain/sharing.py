@@ -7,7 +7,7 @@ is written, so one bad entry changes nothing.
 
 import re
 
-from amishare.domain import access, ids, ownership
+from amishare.domain import access, guardrails, ids, ownership
 from amishare.errors import AwsError
 from amishare.store import images as image_store
 from amishare.store import settings as settings_store
@@ -120,15 +120,18 @@ def _modify_launch_permission(ctx, image, changes) -> None:
                     f"The AMI {image_id} can be shared with at most {ctx.settings.max_launch_permission_accounts} "
                     "accounts (AMIs shared per Region quota).",
                 )
+    if add:
+        guardrails.check_shareable(ctx, image)
     if add_public and not image["is_public"]:
-        check_can_be_public(ctx, image)
+        guardrails.check_can_be_public(ctx, image)
+        check_public_quota(ctx, image)
     image_store.add_launch_permissions(ctx.conn, image_id, image["region"], add, ctx.now)
     image_store.remove_launch_permissions(ctx.conn, image_id, remove)
     public = (image["is_public"] or add_public) and not remove_public
     set_public(ctx, image, public)
 
 
-def check_can_be_public(ctx, image) -> None:
+def check_public_quota(ctx, image) -> None:
     count = settings_store.counter(ctx.conn, image["owner_id"], image["region"], PUBLIC_COUNT)
     if count >= ctx.settings.max_public_images:
         raise AwsError(
@@ -138,9 +141,13 @@ def check_can_be_public(ctx, image) -> None:
 
 
 def set_public(ctx, image, public: bool) -> None:
+    """Public images are deprecated within two years of creation, as AWS sets for them."""
     if bool(image["is_public"]) == public:
         return
-    image_store.update_image(ctx.conn, image["image_id"], is_public=public)
+    values = {"is_public": public}
+    if public:
+        values["deprecation_time"] = guardrails.public_deprecation(image)
+    image_store.update_image(ctx.conn, image["image_id"], **values)
     settings_store.add_to_counter(ctx.conn, image["owner_id"], image["region"], PUBLIC_COUNT, 1 if public else -1)
 
 

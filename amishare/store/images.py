@@ -90,6 +90,15 @@ def granted_to(grantees):
     return exists(select(literal(1)).where(grant.c.image_id == c.image_id, or_(*matches)))
 
 
+def not_disabled():
+    return c.disabled == false()
+
+
+def not_deprecated(account_id, now):
+    """Deprecated images are hidden from other accounts' listings; their owner always sees them."""
+    return or_(c.owner_id == account_id, c.deprecation_time.is_(None), c.deprecation_time > now)
+
+
 def _branch_query(region, driver, conditions, after, limit):
     kind, value = driver
     if kind == "grant":

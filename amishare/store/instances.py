@@ -54,3 +54,18 @@ def by_client_token(conn, owner_id, region, token):
 def by_reservation(conn, reservation_id):
     query = select(instances).where(c.reservation_id == reservation_id).order_by(c.ami_launch_index)
     return conn.execute(query).mappings().all()
+
+
+def running_count_by_account(conn, image_id, region, now, account_ids=None) -> dict[str, int]:
+    """Instances (not terminated) launched from an image, per launching account: one index range."""
+    from sqlalchemy import func
+
+    state = settled_state(instances, now)
+    query = (
+        select(c.owner_id, func.count())
+        .where(c.image_id == image_id, c.region == region, state.not_in(["terminated", "shutting-down"]))
+        .group_by(c.owner_id)
+    )
+    if account_ids:
+        query = query.where(c.owner_id.in_(list(account_ids)))
+    return {owner: count for owner, count in conn.execute(query)}

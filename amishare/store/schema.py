@@ -345,3 +345,28 @@ create_account_requests = Table(
     Column("requested_at", Float, nullable=False),
     Column("completed_at", Float),
 )
+
+# Image usage reports: who runs instances from an image, counted when the report is made.
+image_usage_reports = Table(
+    "image_usage_reports",
+    metadata,
+    Column("report_id", String(40), primary_key=True),
+    Column("image_id", RESOURCE_ID, nullable=False),
+    Column("owner_id", ACCOUNT_ID, nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("resource_types", Text, nullable=False),  # JSON list of {"ResourceType": ...}
+    Column("account_ids", Text),  # JSON list, or null for every account
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("client_token", String(64)),
+    Index("ix_usage_reports_owner", "owner_id", "region", "report_id"),
+)
+
+image_usage_entries = Table(
+    "image_usage_entries",
+    metadata,
+    Column("report_id", String(40), ForeignKey("image_usage_reports.report_id", ondelete="CASCADE"), primary_key=True),
+    Column("resource_type", String(32), primary_key=True),
+    Column("account_id", ACCOUNT_ID, primary_key=True),
+    Column("usage_count", Integer, nullable=False),
+)

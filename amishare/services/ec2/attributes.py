@@ -1,6 +1,7 @@
 """Image and snapshot attributes: launch and create-volume permissions, description, ..."""
 
 from amishare.domain import access, sharing
+from amishare.domain.guardrails import protection_state
 from amishare.domain.images import details
 from amishare.protocol.scalars import iso8601
 from amishare.services import operation
@@ -54,7 +55,7 @@ def describe_image_attribute(ctx, params):
             "imdsSupport": ("ImdsSupport", image["imds_support"]),
             "lastLaunchedTime": ("LastLaunchedTime",
                                  iso8601(image["last_launched_at"]) if image["last_launched_at"] else None),
-            "deregistrationProtection": ("DeregistrationProtection", image["deregistration_protection"] or "disabled"),
+            "deregistrationProtection": ("DeregistrationProtection", protection_state(image, ctx.now)),
         }
         key, value = simple[attribute]
         out[key] = _value(value)

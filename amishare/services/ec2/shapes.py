@@ -2,6 +2,7 @@
 
 from amishare.domain import lifecycle
 from amishare.domain.catalog import ALIAS_ACCOUNTS
+from amishare.domain.guardrails import protection_state
 from amishare.domain.instances import state_of
 from amishare.protocol.scalars import iso8601
 
@@ -67,7 +68,7 @@ def image(row, devices, codes, tags, now) -> dict:
         "DeprecationTime": iso8601(row["deprecation_time"]) if row["deprecation_time"] else None,
         "ImdsSupport": row["imds_support"],
         "SourceInstanceId": row["source_instance_id"],
-        "DeregistrationProtection": row["deregistration_protection"] or "disabled",
+        "DeregistrationProtection": protection_state(row, now),
         "LastLaunchedTime": iso8601(row["last_launched_at"]) if row["last_launched_at"] else None,
         "SourceImageId": row["source_image_id"],
         "SourceImageRegion": row["source_image_region"],
