@@ -24,7 +24,7 @@ def launch(ec2, image_id, **kwargs):
 
 
 def snapshot_of_new_volume(ec2, size=8, **kwargs):
-    volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=size, **kwargs)
+    volume = ec2.create_volume(AvailabilityZone=ec2.meta.region_name + "a", Size=size, **kwargs)
     snapshot = ec2.create_snapshot(VolumeId=volume["VolumeId"], Description="root")
     ec2.get_waiter("snapshot_completed").wait(SnapshotIds=[snapshot["SnapshotId"]], WaiterConfig={"Delay": 0.1})
     return snapshot["SnapshotId"]
