@@ -13,13 +13,17 @@ from amishare.store import images as image_store
 
 def caller_grantees(ctx) -> list[tuple[str, str]]:
     """The launch-permission entries through which the caller is reached: its account id, and,
-    evaluated live from the organization tree, its organization and every OU on its path."""
-    grantees = [("account", ctx.account_id)]
-    membership = organizations.principal_org(ctx.conn, ctx.account_id)
-    if membership is not None:
-        grantees.append(("organization", membership.org_arn))
-        grantees.extend(("organizational-unit", arn) for arn in membership.ou_arns)
-    return grantees
+    evaluated live from the organization tree, its organization and every OU on its path.
+    Read once per call (one indexed lookup), so the answer is consistent within the transaction."""
+    cached = ctx.memo.get("grantees")
+    if cached is None:
+        cached = [("account", ctx.account_id)]
+        membership = organizations.principal_org(ctx.conn, ctx.account_id)
+        if membership is not None:
+            cached.append(("organization", membership.org_arn))
+            cached.extend(("organizational-unit", arn) for arn in membership.ou_arns)
+        ctx.memo["grantees"] = cached
+    return cached
 
 
 def visible_condition(ctx):
@@ -41,6 +45,16 @@ def find_visible(ctx, image_id: str, region: str | None = None):
     if image is None or not can_launch(ctx, image):
         raise ids.not_found("ami", [image_id])
     return image
+
+
+def visible_by_ids(ctx, image_ids: list[str]) -> list:
+    """The named images, each checked as RunInstances would; any the caller can't see is NotFound."""
+    rows = image_store.get_many_in_region(ctx.conn, ctx.region, image_ids)
+    visible = {r["image_id"]: r for r in rows if can_launch(ctx, r)}
+    missing = [i for i in image_ids if i not in visible]
+    if missing:
+        raise ids.not_found("ami", missing)
+    return [visible[i] for i in sorted(visible)]
 
 
 def find_owned(ctx, image_id: str):

@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection
 
@@ -26,6 +26,7 @@ class Ctx:
     settings: Settings
     request_id: str = ""
     secrets: object = None  # SecretBox, for operations that mint credentials
+    memo: dict = field(default_factory=dict)  # per-call memo of facts read once (e.g. org membership)
 
     @property
     def account_id(self) -> str:

@@ -287,13 +287,10 @@ def describe_images(ctx, params):
         conditions.append(store.not_deprecated(ctx.account_id, ctx.now))
     if image_ids:
         # Unknown or invisible ids are an error; the other criteria then narrow the set quietly.
-        visible = [access.visible_condition(ctx)]
-        rows = store.select_branches(ctx.conn, ctx.region, [(("ids", image_ids), visible)], [], None, None)
-        missing = [i for i in image_ids if i not in {r["image_id"] for r in rows}]
-        if missing:
-            raise ids.not_found("ami", missing)
+        rows = access.visible_by_ids(ctx, list(dict.fromkeys(image_ids)))
         narrowing = access.narrowing_conditions(ctx, owners, executable)
         if narrowing or conditions:
+            visible = [access.visible_condition(ctx)]
             rows = store.select_branches(ctx.conn, ctx.region, [(("ids", image_ids), visible + narrowing)],
                                          conditions, None, None)
         token = None

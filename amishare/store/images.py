@@ -2,7 +2,7 @@
 
 import heapq
 
-from sqlalchemy import and_, delete, exists, false, func, insert, literal, or_, select, true, update
+from sqlalchemy import and_, bindparam, delete, exists, false, func, insert, literal, or_, select, true, update
 
 from amishare.store.filters import (
     match_bool,
@@ -148,6 +148,18 @@ def select_branches(conn, region, branches, conditions, after=None, limit=None):
     return merged
 
 
+_BY_IDS = select(images).where(c.image_id.in_(bindparam("ids", expanding=True)), c.region == bindparam("region")).order_by(c.image_id)
+_BLOCK_DEVICES = select(bdm).where(bdm.c.image_id.in_(bindparam("ids", expanding=True))).order_by(bdm.c.image_id, bdm.c.position)
+_PRODUCT_CODES = select(pc).where(pc.c.image_id.in_(bindparam("ids", expanding=True)))
+_HAS_GRANT = select(literal(1)).where(
+    lp.c.image_id == bindparam("image_id"), lp.c.grantee_type == bindparam("grantee_type"),
+    lp.c.grantee.in_(bindparam("grantees", expanding=True))).limit(1)
+
+
+def get_many_in_region(conn, region, image_ids):
+    return conn.execute(_BY_IDS, {"ids": list(image_ids), "region": region}).mappings().all()
+
+
 def get(conn, image_id):
     return conn.execute(select(images).where(c.image_id == image_id)).mappings().first()
 
@@ -196,8 +208,7 @@ def delete_image(conn, image_id) -> None:
 def block_devices(conn, image_ids) -> dict[str, list]:
     out: dict[str, list] = {i: [] for i in image_ids}
     if image_ids:
-        query = select(bdm).where(bdm.c.image_id.in_(list(image_ids))).order_by(bdm.c.image_id, bdm.c.position)
-        for row in conn.execute(query).mappings():
+        for row in conn.execute(_BLOCK_DEVICES, {"ids": list(image_ids)}).mappings():
             out[row["image_id"]].append(row)
     return out
 
@@ -205,7 +216,7 @@ def block_devices(conn, image_ids) -> dict[str, list]:
 def product_codes(conn, image_ids) -> dict[str, list]:
     out: dict[str, list] = {i: [] for i in image_ids}
     if image_ids:
-        for row in conn.execute(select(pc).where(pc.c.image_id.in_(list(image_ids)))).mappings():
+        for row in conn.execute(_PRODUCT_CODES, {"ids": list(image_ids)}).mappings():
             out[row["image_id"]].append(row)
     return out
 
@@ -224,11 +235,15 @@ def launch_permissions(conn, image_id):
 
 
 def has_grant(conn, image_id, grantees) -> bool:
-    if not grantees:
-        return False
-    matches = [and_(lp.c.grantee_type == t, lp.c.grantee == g) for t, g in grantees]
-    query = select(literal(1)).where(lp.c.image_id == image_id, or_(*matches)).limit(1)
-    return conn.execute(query).first() is not None
+    """Exact primary-key probes, one per grantee type the caller is reached through."""
+    by_type: dict[str, list] = {}
+    for grantee_type, grantee in grantees:
+        by_type.setdefault(grantee_type, []).append(grantee)
+    for grantee_type, values in by_type.items():
+        params = {"image_id": image_id, "grantee_type": grantee_type, "grantees": values}
+        if conn.execute(_HAS_GRANT, params).first() is not None:
+            return True
+    return False
 
 
 def add_launch_permissions(conn, image_id, region, grantees, now) -> None:

@@ -1,4 +1,4 @@
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from amishare.store.schema import create_account_requests, handshakes, org_accounts, org_units, organizations
 
@@ -134,12 +134,14 @@ def create_request(conn, request_id):
     return conn.execute(select(t).where(t.c.request_id == request_id)).mappings().first()
 
 
+_PRINCIPAL_INFO = (
+    select(org_accounts.c.org_id, organizations.c.management_account_id, organizations.c.feature_set, org_units.c.path)
+    .join(organizations, organizations.c.org_id == org_accounts.c.org_id)
+    .join(org_units, org_units.c.node_id == org_accounts.c.parent_id)
+    .where(org_accounts.c.account_id == bindparam("account_id"))
+)
+
+
 def principal_info(conn, account_id):
     """(org_id, management_account_id, feature_set, path of the account's parent) in one indexed read, or None."""
-    query = (
-        select(org_accounts.c.org_id, organizations.c.management_account_id, organizations.c.feature_set, org_units.c.path)
-        .join(organizations, organizations.c.org_id == org_accounts.c.org_id)
-        .join(org_units, org_units.c.node_id == org_accounts.c.parent_id)
-        .where(org_accounts.c.account_id == account_id)
-    )
-    return conn.execute(query).mappings().first()
+    return conn.execute(_PRINCIPAL_INFO, {"account_id": account_id}).mappings().first()

@@ -1,4 +1,4 @@
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 
 from amishare.store.filters import match_text
 from amishare.store.schema import tags
@@ -13,15 +13,17 @@ FILTERS = {
 }
 
 
+_FOR_RESOURCES = (
+    select(c.resource_id, c.key, c.value)
+    .where(c.resource_id.in_(bindparam("ids", expanding=True)), c.owner_id == bindparam("owner_id"))
+    .order_by(c.resource_id, c.key)
+)
+
+
 def for_resources(conn, owner_id, resource_ids) -> dict[str, list]:
     out: dict[str, list] = {r: [] for r in resource_ids}
     if resource_ids:
-        query = (
-            select(c.resource_id, c.key, c.value)
-            .where(c.resource_id.in_(list(resource_ids)), c.owner_id == owner_id)
-            .order_by(c.resource_id, c.key)
-        )
-        for row in conn.execute(query):
+        for row in conn.execute(_FOR_RESOURCES, {"ids": list(resource_ids), "owner_id": owner_id}):
             out[row.resource_id].append({"Key": row.key, "Value": row.value})
     return out
 
