@@ -72,17 +72,20 @@ def describe_branches(ctx, owners: list[str] | None, executable_users: list[str]
     bounds the work (an owner, the public set, a grantee's permissions).
     """
     me = ctx.account_id
-    reachable = image_store.public() | image_store.granted_to(caller_grantees(ctx))
     exec_condition = None
     if executable_users:
         exec_condition = _executable_condition(ctx, executable_users)
     if owners:
+        # Another owner's images reach the caller only through the public set or the caller's
+        # grants; each of those is driven by its own index, never by the owner's whole catalog.
+        extra = [exec_condition] if exec_condition is not None else []
         branches = []
         for owner in owners:
-            extra = [] if owner == me else [reachable]
-            if exec_condition is not None:
-                extra.append(exec_condition)
-            branches.append((("owner", owner), extra))
+            if owner == me:
+                branches.append((("owner", owner), extra))
+                continue
+            branches.append((("owner_public", owner), extra))
+            branches.extend((("grant", g), [image_store.owned_by([owner])] + extra) for g in caller_grantees(ctx))
         return branches
     if executable_users:
         branches = []

@@ -8,54 +8,89 @@ from xml.sax.saxutils import escape
 from amishare.protocol.scalars import iso8601
 
 
-def _scalar(shape, value) -> str:
+def _scalar_writer(shape):
     kind = shape.type_name
     if kind == "boolean":
-        return "true" if value else "false"
+        return lambda value: "true" if value else "false"
     if kind == "timestamp":
-        return iso8601(value)
+        return iso8601
     if kind in ("integer", "long"):
-        return str(int(value))
+        return lambda value: str(int(value))
     if kind == "blob":
         import base64
 
-        return base64.b64encode(value).decode()
-    return escape(str(value))
+        return lambda value: base64.b64encode(value).decode()
+    return lambda value: escape(str(value))
 
 
-def _write(out: list, shape, value, name: str) -> None:
+# Writers are compiled once per shape: serializing a page of results then costs
+# one call per element instead of a walk through botocore's shape objects.
+_WRITERS: dict[int, tuple] = {}
+
+
+def _writer(shape):
+    cached = _WRITERS.get(id(shape))
+    if cached is not None:
+        return cached[1]
     kind = shape.type_name
     if kind == "structure":
-        out.append(f"<{name}>")
-        _members(out, shape, value)
-        out.append(f"</{name}>")
-    elif kind == "list":
+        members = []
+
+        def write(out, value, name):
+            out.append(f"<{name}>")
+            for member_name, xml_name, member_writer in members:
+                item = value.get(member_name)
+                if item is not None:
+                    member_writer(out, item, xml_name)
+            out.append(f"</{name}>")
+
+        _WRITERS[id(shape)] = (shape, write)
+        members.extend(
+            (member_name, member.serialization.get("name", member_name), _writer(member))
+            for member_name, member in shape.members.items()
+        )
+        return write
+    if kind == "list":
         member = shape.member
+        item_writer = _writer(member)
         if shape.serialization.get("flattened"):
-            item_name = member.serialization.get("name", name)
-            for item in value:
-                _write(out, member, item, item_name)
+            flat_name = member.serialization.get("name")
+
+            def write(out, value, name):
+                for item in value:
+                    item_writer(out, item, flat_name or name)
         else:
             item_name = member.serialization.get("name", "member")
-            if not value:
-                out.append(f"<{name}/>")
-                return
-            out.append(f"<{name}>")
-            for item in value:
-                _write(out, member, item, item_name)
-            out.append(f"</{name}>")
+
+            def write(out, value, name):
+                if not value:
+                    out.append(f"<{name}/>")
+                    return
+                out.append(f"<{name}>")
+                for item in value:
+                    item_writer(out, item, item_name)
+                out.append(f"</{name}>")
     elif kind == "map":
         key_name = shape.key.serialization.get("name", "key")
         value_name = shape.value.serialization.get("name", "value")
-        out.append(f"<{name}>")
-        for k, v in value.items():
-            out.append("<entry>")
-            _write(out, shape.key, k, key_name)
-            _write(out, shape.value, v, value_name)
-            out.append("</entry>")
-        out.append(f"</{name}>")
+        key_writer, value_writer = _writer(shape.key), _writer(shape.value)
+
+        def write(out, value, name):
+            out.append(f"<{name}>")
+            for k, v in value.items():
+                out.append("<entry>")
+                key_writer(out, k, key_name)
+                value_writer(out, v, value_name)
+                out.append("</entry>")
+            out.append(f"</{name}>")
     else:
-        out.append(f"<{name}>{_scalar(shape, value)}</{name}>")
+        text = _scalar_writer(shape)
+
+        def write(out, value, name):
+            out.append(f"<{name}>{text(value)}</{name}>")
+
+    _WRITERS[id(shape)] = (shape, write)
+    return write
 
 
 def _members(out: list, shape, value: dict) -> None:
@@ -63,7 +98,7 @@ def _members(out: list, shape, value: dict) -> None:
         item = value.get(member_name)
         if item is None:
             continue
-        _write(out, member, item, member.serialization.get("name", member_name))
+        _writer(member)(out, item, member.serialization.get("name", member_name))
 
 
 def ec2_response(operation, result: dict, request_id: str, namespace: str) -> bytes:

@@ -115,6 +115,8 @@ def _branch_query(region, driver, conditions, after, limit):
             query = query.where(c.owner_id == value)
         elif kind == "public":
             query = query.where(c.is_public == true())
+        elif kind == "owner_public":
+            query = query.where(c.owner_id == value, c.is_public == true())
         elif kind == "ids":
             query = query.where(c.image_id.in_(list(value)))
         order = c.image_id

@@ -88,6 +88,7 @@ images = Table(
     UniqueConstraint("region", "owner_id", "name", name="uq_images_owner_name"),
     Index("ix_images_owner", "region", "owner_id", "image_id"),
     Index("ix_images_public", "region", "is_public", "image_id"),
+    Index("ix_images_owner_public", "region", "owner_id", "is_public", "image_id"),
 )
 
 image_block_devices = Table(

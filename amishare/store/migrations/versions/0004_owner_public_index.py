@@ -1,0 +1,21 @@
+"""index for another owner's public images
+
+Revision ID: 0004
+Revises: 0003
+"""
+from alembic import op
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('images', schema=None) as batch_op:
+        batch_op.create_index('ix_images_owner_public', ['region', 'owner_id', 'is_public', 'image_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('images', schema=None) as batch_op:
+        batch_op.drop_index('ix_images_owner_public')
