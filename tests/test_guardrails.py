@@ -83,7 +83,7 @@ def test_images_that_cannot_be_public(server, alice, bob):
     ec2.modify_image_attribute(ImageId=coded, LaunchPermission={"Add": [{"UserId": bob.account_id}]})
     assert ec2.describe_image_attribute(ImageId=coded, Attribute="launchPermission")["LaunchPermissions"] == [
         {"UserId": bob.account_id}]
-    cmk = "arn:aws:kms:us-east-1:%s:key/11111111-2222-3333-4444-555555555555" % alice.account_id
+    cmk = server.client(alice, "kms").create_key()["KeyMetadata"]["Arn"]
     encrypted = register(ec2, "encrypted-cmk", snapshot_of_new_volume(ec2, Encrypted=True, KmsKeyId=cmk))
     assert error_code(lambda: share_public(ec2, encrypted)) == "OperationNotPermitted"
     assert ec2.describe_images(ImageIds=[encrypted])["Images"][0]["Public"] is False

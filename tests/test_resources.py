@@ -16,8 +16,11 @@ def test_volumes(server, alice, bob):
     described = ec2.describe_volumes(VolumeIds=[volume["VolumeId"]])["Volumes"][0]
     assert described["State"] == "available" and described["Tags"] == [{"Key": "n", "Value": "v"}]
     assert ec2.describe_volumes(Filters=[{"Name": "size", "Values": ["20"]}])["Volumes"][0]["VolumeId"] == volume["VolumeId"]
-    keyed = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1, Encrypted=True, KmsKeyId="1234abcd-12ab-34cd-56ef-1234567890ab")
-    assert keyed["KmsKeyId"].endswith("key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    key = server.client(alice, "kms").create_key(Description="volumes")["KeyMetadata"]
+    keyed = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1, Encrypted=True, KmsKeyId=key["KeyId"])
+    assert keyed["KmsKeyId"] == key["Arn"]
+    assert error_code(lambda: ec2.create_volume(AvailabilityZone="us-east-1a", Size=1, Encrypted=True,
+                                                KmsKeyId="1234abcd-12ab-34cd-56ef-1234567890ab")) == "InvalidParameterValue"
     assert error_code(lambda: server.client(bob).describe_volumes(VolumeIds=[volume["VolumeId"]])) == "InvalidVolume.NotFound"
     assert error_code(lambda: ec2.create_volume(AvailabilityZone="eu-west-1a", Size=1)) == "InvalidParameterValue"
     assert error_code(lambda: ec2.create_volume(AvailabilityZone="us-east-1a", Size=0)) == "InvalidParameterValue"

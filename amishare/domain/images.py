@@ -202,6 +202,9 @@ def copy_image(ctx, params) -> str:
         raise AwsError("InvalidAMIID.Unavailable", f"The image id '[{source_id}]' is not available for copying.")
     devices = store.block_devices(ctx.conn, [source_id])[source_id]
     snapshot_rows = snapshot_store.get_many(ctx.conn, [d["snapshot_id"] for d in devices if d["snapshot_id"]])
+    for snapshot in snapshot_rows.values():
+        if snapshot["encrypted"]:
+            keys.check_use(ctx, snapshot["kms_key_id"], source_id)
     if source["owner_id"] != ctx.account_id:
         for snapshot in snapshot_rows.values():
             readable = snapshot["is_public"] or snapshot_store.is_granted(ctx.conn, snapshot["snapshot_id"], ctx.account_id)

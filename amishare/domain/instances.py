@@ -3,7 +3,7 @@
 import json
 import secrets
 
-from amishare.domain import access, ids, lifecycle, ownership, pagination, tags
+from amishare.domain import access, ids, keys, lifecycle, ownership, pagination, tags
 from amishare.domain import volumes as volume_domain
 from amishare.domain.regions import check_zone
 from amishare.errors import AwsError
@@ -47,6 +47,9 @@ def run_instances(ctx, params):
     zone = check_zone(ctx, (params.get("Placement") or {}).get("AvailabilityZone"))
     requested = tags.from_specifications(params.get("TagSpecifications"), {"instance", "volume"})
     devices = image_store.block_devices(ctx.conn, [image_id])[image_id]
+    for device in devices:
+        if device["encrypted"] and not device["no_device"]:
+            keys.check_use(ctx, device["kms_key_id"], image_id)
     overrides = {m.get("DeviceName"): m for m in params.get("BlockDeviceMappings") or ()}
     codes = [{"ProductCodeId": c["product_code"], "ProductCodeType": c["product_code_type"]}
              for c in image_store.product_codes(ctx.conn, [image_id])[image_id]]

@@ -43,6 +43,7 @@ def copy_snapshot(ctx, source_snapshot_id, source_region, description, encrypted
         raise AwsError("IncorrectState", f"Snapshot {source_snapshot_id} is not in the completed state.")
     requested = tags.from_specifications(tag_specifications, {"snapshot"})
     if source["encrypted"]:
+        keys.check_use(ctx, source["kms_key_id"])
         key = keys.resolve(ctx, True, kms_key_id) if kms_key_id else (
             source["kms_key_id"] if source["owner_id"] == ctx.account_id and source_region == ctx.region
             else keys.default_ebs_key_arn(ctx)

@@ -40,6 +40,8 @@ def create_volume(ctx, *, availability_zone, size, snapshot_id, volume_type, iop
         snapshot = ownership.readable_snapshot(ctx, snapshot_id)
         if lifecycle.settled(snapshot, ctx.now) != "completed":
             raise AwsError("IncorrectState", f"Snapshot '{snapshot_id}' is not in the completed state.")
+        if snapshot["encrypted"]:
+            keys.check_use(ctx, snapshot["kms_key_id"])
     if size is None:
         if snapshot is None:
             raise AwsError("MissingParameter", "The request must contain the parameter size or snapshotId")

@@ -28,4 +28,4 @@ def operation(service: str, name: str | None = None, writes: bool | None = None)
 
 
 def load_all() -> None:
-    from amishare.services import ec2, organizations, sts  # noqa: F401  (registration by import)
+    from amishare.services import ec2, kms, organizations, sts  # noqa: F401  (registration by import)

@@ -371,3 +371,45 @@ image_usage_entries = Table(
     Column("account_id", ACCOUNT_ID, primary_key=True),
     Column("usage_count", Integer, nullable=False),
 )
+
+# --- AWS KMS (Regional). Keys are addressed by id, ARN or alias; aliases are per account and Region.
+
+kms_keys = Table(
+    "kms_keys",
+    metadata,
+    Column("key_id", String(36), primary_key=True),
+    Column("account_id", ACCOUNT_ID, nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("description", String(8192), nullable=False),
+    Column("key_manager", String(16), nullable=False),  # CUSTOMER | AWS
+    Column("key_state", String(24), nullable=False),  # Enabled | Disabled | PendingDeletion
+    Column("policy", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("deletion_date", Float),
+    Index("ix_kms_keys_owner", "account_id", "region", "key_id"),
+)
+
+kms_aliases = Table(
+    "kms_aliases",
+    metadata,
+    Column("account_id", ACCOUNT_ID, primary_key=True),
+    Column("region", REGION, primary_key=True),
+    Column("alias_name", String(256), primary_key=True),
+    Column("key_id", String(36), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_kms_aliases_key", "key_id"),
+)
+
+kms_grants = Table(
+    "kms_grants",
+    metadata,
+    Column("grant_id", String(64), primary_key=True),
+    Column("key_id", String(36), nullable=False),
+    Column("grantee_principal", String(2048), nullable=False),
+    Column("retiring_principal", String(2048)),
+    Column("operations", Text, nullable=False),  # JSON list
+    Column("name", String(256)),
+    Column("issuing_account", ACCOUNT_ID, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_kms_grants_key", "key_id", "grant_id"),
+)

@@ -1,0 +1,400 @@
+"""AWS KMS keys: their lifecycle, aliases, grants and key policies, and the
+check EC2 makes before it decrypts a snapshot for a volume."""
+
+import json
+import re
+import secrets
+import uuid
+
+from amishare.domain import organizations, pagination, policy
+from amishare.errors import AwsError
+from amishare.store import kms as store
+
+EBS_ALIAS = "alias/aws/ebs"
+ARN_RE = re.compile(r"^arn:aws:kms:([a-z0-9-]+):(\d{12}):(key|alias)/(.+)$")
+KEY_ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# What EBS does with a key when it creates a volume from an encrypted snapshot.
+EBS_OPERATIONS = ("kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+                  "kms:GenerateDataKeyWithoutPlaintext")
+GRANT_OPERATIONS = {"Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
+                    "ReEncryptTo", "Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey",
+                    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac",
+                    "DeriveSharedSecret"}
+
+
+def key_arn(row) -> str:
+    return f"arn:aws:kms:{row['region']}:{row['account_id']}:key/{row['key_id']}"
+
+
+def default_policy(account_id: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Id": "key-default-1",
+        "Statement": [{
+            "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*",
+        }],
+    }, indent=2)
+
+
+def _aws_managed_policy(account_id: str, region: str) -> str:
+    """Like the policy of AWS's alias/aws/ebs: usable through EBS by the owning account only."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Id": "auto-ebs-2",
+        "Statement": [
+            {"Sid": "Allow access through EBS for all principals in the account that are authorized to use EBS",
+             "Effect": "Allow", "Principal": {"AWS": "*"},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant",
+                        "kms:DescribeKey"],
+             "Resource": "*",
+             "Condition": {"StringEquals": {"kms:ViaService": f"ec2.{region}.amazonaws.com",
+                                            "kms:CallerAccount": account_id}}},
+            {"Sid": "Allow direct access to key metadata to the account", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+             "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"], "Resource": "*"},
+        ],
+    }, indent=2)
+
+
+def _malformed(message: str) -> AwsError:
+    return AwsError("MalformedPolicyDocumentException", message)
+
+
+def _not_found(key_ref: str) -> AwsError:
+    return AwsError("NotFoundException", f"Key '{key_ref}' does not exist")
+
+
+def _context(ctx, key_row, via_ec2: bool) -> dict:
+    context = {"aws:principalaccount": [ctx.account_id], "kms:calleraccount": [ctx.account_id],
+               "aws:principalarn": [f"arn:aws:iam::{ctx.account_id}:root"]}
+    membership = organizations.principal_org(ctx.conn, ctx.account_id)
+    if membership is not None:
+        context["aws:principalorgid"] = [membership.org_id]
+        context["aws:principalorgpaths"] = [membership.org_path]
+    if via_ec2:
+        context["kms:viaservice"] = [f"ec2.{key_row['region']}.amazonaws.com"]
+    return context
+
+
+def decide(ctx, key_row, action: str, via_ec2: bool = False) -> str:
+    """Allow, Deny or NotApplicable for the caller doing `action` on the key: key policy, then grants."""
+    document = json.loads(key_row["policy"])
+    request = policy.Request(ctx.account_id, action, key_arn(key_row), _context(ctx, key_row, via_ec2))
+    decision = policy.evaluate(document, request)
+    if decision == policy.NOT_APPLICABLE and _granted(ctx, key_row, action):
+        return policy.ALLOW
+    return decision
+
+
+def _granted(ctx, key_row, action: str) -> bool:
+    operation = action.split(":", 1)[1]
+    for grant in store.grants(ctx.conn, key_row["key_id"]):
+        principal = grant["grantee_principal"]
+        if principal in (ctx.account_id, f"arn:aws:iam::{ctx.account_id}:root") and operation in json.loads(grant["operations"]):
+            return True
+    return False
+
+
+def _authorize(ctx, key_row, action: str) -> None:
+    if decide(ctx, key_row, action) != policy.ALLOW:
+        raise AwsError(
+            "AccessDeniedException",
+            f"User: arn:aws:iam::{ctx.account_id}:root is not authorized to perform: {action} on resource: "
+            f"{key_arn(key_row)} because no resource-based policy allows the {action} action",
+        )
+
+
+def resolve(ctx, key_ref: str, allow_alias: bool = True, region: str | None = None):
+    """The key a KeyId names: a key id or alias in the caller's account, or a key or alias ARN."""
+    region = region or ctx.region
+    if not key_ref:
+        raise AwsError("ValidationException", "KeyId must not be empty.")
+    match = ARN_RE.match(key_ref)
+    if match:
+        arn_region, account, kind, rest = match.groups()
+        if arn_region != region:
+            raise _not_found(key_ref)
+        if kind == "alias":
+            alias = store.alias(ctx.conn, account, region, "alias/" + rest)
+            row = store.key(ctx.conn, alias["key_id"]) if alias else None
+        else:
+            row = store.key(ctx.conn, rest)
+        if row is None or row["account_id"] != account or row["region"] != region:
+            raise _not_found(key_ref)
+        return row
+    if key_ref.startswith("alias/"):
+        if not allow_alias:
+            raise AwsError("ValidationException", "An alias is not accepted here; specify a key id or key ARN.")
+        alias = store.alias(ctx.conn, ctx.account_id, region, key_ref)
+        if alias is None:
+            if key_ref == EBS_ALIAS:
+                return store.key(ctx.conn, ensure_ebs_key(ctx, ctx.account_id, region))
+            raise AwsError("NotFoundException", f"Alias arn:aws:kms:{region}:{ctx.account_id}:{key_ref} is not found.")
+        return store.key(ctx.conn, alias["key_id"])
+    if not KEY_ID_RE.match(key_ref):
+        raise _not_found(key_ref)
+    row = store.key(ctx.conn, key_ref)
+    if row is None or row["account_id"] != ctx.account_id or row["region"] != region:
+        raise _not_found(key_ref)
+    return row
+
+
+def ensure_ebs_key(ctx, account_id: str, region: str) -> str:
+    """The AWS managed EBS key of an account and Region, created on first use."""
+    existing = store.alias(ctx.conn, account_id, region, EBS_ALIAS)
+    if existing is not None:
+        return existing["key_id"]
+    key_id = str(uuid.uuid4())
+    store.insert_key(ctx.conn, key_id=key_id, account_id=account_id, region=region,
+                     description="Default key that protects my EBS volumes when no other key is defined",
+                     key_manager="AWS", key_state="Enabled", policy=_aws_managed_policy(account_id, region),
+                     created_at=ctx.now, deletion_date=None)
+    store.insert_alias(ctx.conn, account_id=account_id, region=region, alias_name=EBS_ALIAS, key_id=key_id,
+                       created_at=ctx.now)
+    return key_id
+
+
+def existing_ebs_key_arn(ctx, account_id: str, region: str) -> str | None:
+    alias = store.alias(ctx.conn, account_id, region, EBS_ALIAS)
+    return f"arn:aws:kms:{region}:{account_id}:key/{alias['key_id']}" if alias else None
+
+
+def metadata(row) -> dict:
+    return {
+        "AWSAccountId": row["account_id"], "KeyId": row["key_id"], "Arn": key_arn(row),
+        "CreationDate": row["created_at"], "Enabled": row["key_state"] == "Enabled",
+        "Description": row["description"], "KeyUsage": "ENCRYPT_DECRYPT", "KeyState": row["key_state"],
+        "DeletionDate": row["deletion_date"], "Origin": "AWS_KMS", "KeyManager": row["key_manager"],
+        "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT", "KeySpec": "SYMMETRIC_DEFAULT",
+        "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "MultiRegion": False,
+    }
+
+
+def _check_policy(ctx, text: str, bypass: bool, key_row=None) -> str:
+    try:
+        document = policy.parse(text)
+    except policy.MalformedPolicy as exc:
+        raise _malformed(str(exc)) from None
+    if not bypass:
+        probe = dict(key_row) if key_row is not None else {
+            "key_id": "00000000-0000-0000-0000-000000000000", "account_id": ctx.account_id, "region": ctx.region}
+        request = policy.Request(ctx.account_id, "kms:PutKeyPolicy", key_arn(probe), _context(ctx, probe, False))
+        if policy.evaluate(document, request) != policy.ALLOW:
+            raise _malformed("The new key policy will not allow you to update the key policy in the future.")
+    return text
+
+
+def create_key(ctx, params) -> dict:
+    for unsupported, allowed in (("KeyUsage", "ENCRYPT_DECRYPT"), ("KeySpec", "SYMMETRIC_DEFAULT"),
+                                 ("CustomerMasterKeySpec", "SYMMETRIC_DEFAULT"), ("Origin", "AWS_KMS")):
+        if params.get(unsupported) not in (None, allowed):
+            raise AwsError("UnsupportedOperationException", f"Only {unsupported}={allowed} keys are supported.")
+    text = params.get("Policy")
+    text = _check_policy(ctx, text, bool(params.get("BypassPolicyLockoutSafetyCheck"))) if text else default_policy(ctx.account_id)
+    key_id = str(uuid.uuid4())
+    store.insert_key(ctx.conn, key_id=key_id, account_id=ctx.account_id, region=ctx.region,
+                     description=params.get("Description", ""), key_manager="CUSTOMER", key_state="Enabled",
+                     policy=text, created_at=ctx.now, deletion_date=None)
+    return metadata(store.key(ctx.conn, key_id))
+
+
+def describe_key(ctx, key_ref) -> dict:
+    row = resolve(ctx, key_ref)
+    _authorize(ctx, row, "kms:DescribeKey")
+    return metadata(row)
+
+
+def _own_key(ctx, key_ref, action: str):
+    row = resolve(ctx, key_ref, allow_alias=False)
+    if row["account_id"] != ctx.account_id:
+        raise _not_found(key_ref)
+    _authorize(ctx, row, action)
+    if row["key_manager"] == "AWS" and action not in ("kms:GetKeyPolicy", "kms:ListKeyPolicies", "kms:DescribeKey"):
+        raise AwsError("AccessDeniedException", f"{action} is not permitted on an AWS managed key.")
+    return row
+
+
+def list_keys(ctx, limit, marker):
+    fp = pagination.fingerprint("kms-keys")
+    limit = _limit(limit)
+    rows = store.keys_of(ctx.conn, ctx.account_id, ctx.region, pagination.decode(marker, fp), limit + 1)
+    rows, token = pagination.page(rows, limit, "key_id", fp)
+    return [{"KeyId": r["key_id"], "KeyArn": key_arn(r)} for r in rows], token
+
+
+def _limit(limit):
+    if limit is None:
+        return 100
+    if not 1 <= limit <= 1000:
+        raise AwsError("ValidationException", "Limit must be between 1 and 1000.")
+    return limit
+
+
+def create_alias(ctx, alias_name, target_key_id) -> None:
+    if not re.fullmatch(r"alias/[a-zA-Z0-9/_-]{1,250}", alias_name or ""):
+        raise AwsError("ValidationException", f"Alias name {alias_name} is not valid; it must start with alias/.")
+    if alias_name.startswith("alias/aws/"):
+        raise AwsError("ValidationException", "Aliases that begin with alias/aws/ are reserved for AWS managed keys.")
+    row = _own_key(ctx, target_key_id, "kms:CreateAlias")
+    if store.alias(ctx.conn, ctx.account_id, ctx.region, alias_name) is not None:
+        raise AwsError("AlreadyExistsException", f"An alias with the name arn:aws:kms:{ctx.region}:{ctx.account_id}:{alias_name} already exists")
+    store.insert_alias(ctx.conn, account_id=ctx.account_id, region=ctx.region, alias_name=alias_name,
+                       key_id=row["key_id"], created_at=ctx.now)
+
+
+def delete_alias(ctx, alias_name) -> None:
+    alias = store.alias(ctx.conn, ctx.account_id, ctx.region, alias_name or "")
+    if alias is None or alias_name.startswith("alias/aws/"):
+        raise AwsError("NotFoundException", f"Alias {alias_name} is not found.")
+    store.delete_alias(ctx.conn, ctx.account_id, ctx.region, alias_name)
+
+
+def list_aliases(ctx, key_ref, limit, marker):
+    key_id = None
+    if key_ref:
+        key_id = resolve(ctx, key_ref, allow_alias=False)["key_id"]
+    limit = _limit(limit)
+    fp = pagination.fingerprint("kms-aliases", key_id)
+    rows = store.aliases_of(ctx.conn, ctx.account_id, ctx.region, key_id, pagination.decode(marker, fp), limit + 1)
+    rows, token = pagination.page(rows, limit, "alias_name", fp)
+    return [{"AliasName": r["alias_name"], "AliasArn": f"arn:aws:kms:{ctx.region}:{ctx.account_id}:{r['alias_name']}",
+             "TargetKeyId": r["key_id"], "CreationDate": r["created_at"], "LastUpdatedDate": r["created_at"]}
+            for r in rows], token
+
+
+def get_key_policy(ctx, key_ref, name) -> str:
+    if name not in (None, "default"):
+        raise AwsError("NotFoundException", f"Key policy {name} not found; the only policy name is 'default'.")
+    return _own_key(ctx, key_ref, "kms:GetKeyPolicy")["policy"]
+
+
+def put_key_policy(ctx, key_ref, name, text, bypass) -> None:
+    if name not in (None, "default"):
+        raise AwsError("ValidationException", "The only valid policy name is 'default'.")
+    row = _own_key(ctx, key_ref, "kms:PutKeyPolicy")
+    store.update_key(ctx.conn, row["key_id"], policy=_check_policy(ctx, text, bypass, row))
+
+
+def list_key_policies(ctx, key_ref) -> list[str]:
+    _own_key(ctx, key_ref, "kms:ListKeyPolicies")
+    return ["default"]
+
+
+def _pending(row):
+    if row["key_state"] == "PendingDeletion":
+        raise AwsError("KMSInvalidStateException", f"{key_arn(row)} is pending deletion.")
+
+
+def enable_key(ctx, key_ref) -> None:
+    row = _own_key(ctx, key_ref, "kms:EnableKey")
+    _pending(row)
+    store.update_key(ctx.conn, row["key_id"], key_state="Enabled")
+
+
+def disable_key(ctx, key_ref) -> None:
+    row = _own_key(ctx, key_ref, "kms:DisableKey")
+    _pending(row)
+    store.update_key(ctx.conn, row["key_id"], key_state="Disabled")
+
+
+def schedule_deletion(ctx, key_ref, days) -> dict:
+    row = _own_key(ctx, key_ref, "kms:ScheduleKeyDeletion")
+    days = 30 if days is None else days
+    if not 7 <= days <= 30:
+        raise AwsError("ValidationException", "PendingWindowInDays must be between 7 and 30.")
+    _pending(row)
+    deletion = ctx.now + days * 86400
+    store.update_key(ctx.conn, row["key_id"], key_state="PendingDeletion", deletion_date=deletion)
+    return {"KeyId": key_arn(row), "DeletionDate": deletion, "KeyState": "PendingDeletion", "PendingWindowInDays": days}
+
+
+def cancel_deletion(ctx, key_ref) -> str:
+    row = _own_key(ctx, key_ref, "kms:CancelKeyDeletion")
+    if row["key_state"] != "PendingDeletion":
+        raise AwsError("KMSInvalidStateException", f"{key_arn(row)} is not pending deletion.")
+    store.update_key(ctx.conn, row["key_id"], key_state="Disabled", deletion_date=None)
+    return key_arn(row)
+
+
+def _usable_state(row) -> None:
+    if row["key_state"] == "Disabled":
+        raise AwsError("DisabledException", f"{key_arn(row)} is disabled.")
+    _pending(row)
+
+
+def create_grant(ctx, params) -> tuple[str, str]:
+    row = resolve(ctx, params["KeyId"], allow_alias=False)
+    _authorize(ctx, row, "kms:CreateGrant")
+    _usable_state(row)
+    operations = params.get("Operations") or []
+    unknown = [o for o in operations if o not in GRANT_OPERATIONS]
+    if not operations or unknown:
+        raise AwsError("ValidationException", f"Invalid grant operations: {unknown or 'none given'}")
+    grantee = params["GranteePrincipal"]
+    if not (re.fullmatch(r"\d{12}", grantee) or grantee.startswith("arn:aws:")):
+        raise AwsError("ValidationException", f"Invalid grantee principal: {grantee}")
+    grant_id = secrets.token_hex(32)
+    store.insert_grant(ctx.conn, grant_id=grant_id, key_id=row["key_id"], grantee_principal=grantee,
+                       retiring_principal=params.get("RetiringPrincipal"), operations=json.dumps(operations),
+                       name=params.get("Name"), issuing_account=ctx.account_id, created_at=ctx.now)
+    return grant_id, secrets.token_urlsafe(48)
+
+
+def list_grants(ctx, key_ref, grant_id=None, grantee=None):
+    row = resolve(ctx, key_ref, allow_alias=False)
+    _authorize(ctx, row, "kms:ListGrants")
+    out = []
+    for grant in store.grants(ctx.conn, row["key_id"]):
+        if grant_id and grant["grant_id"] != grant_id or grantee and grant["grantee_principal"] != grantee:
+            continue
+        out.append({"KeyId": key_arn(row), "GrantId": grant["grant_id"], "Name": grant["name"] or "",
+                    "CreationDate": grant["created_at"], "GranteePrincipal": grant["grantee_principal"],
+                    "RetiringPrincipal": grant["retiring_principal"],
+                    "IssuingAccount": f"arn:aws:iam::{grant['issuing_account']}:root",
+                    "Operations": json.loads(grant["operations"])})
+    return out
+
+
+def revoke_grant(ctx, key_ref, grant_id) -> None:
+    row = resolve(ctx, key_ref, allow_alias=False)
+    _authorize(ctx, row, "kms:RevokeGrant")
+    if store.delete_grant(ctx.conn, row["key_id"], grant_id) == 0:
+        raise AwsError("NotFoundException", f"Grant ID {grant_id} not found")
+
+
+# --- EBS's use of keys
+
+
+def ebs_key_arn(ctx, encrypted: bool, key_ref: str | None) -> str | None:
+    """The key ARN a new encrypted volume or snapshot is stored under, checked for the caller's use."""
+    if not encrypted:
+        return None
+    if not key_ref:
+        return f"arn:aws:kms:{ctx.region}:{ctx.account_id}:key/{ensure_ebs_key(ctx, ctx.account_id, ctx.region)}"
+    try:
+        row = resolve(ctx, key_ref)
+    except AwsError:
+        raise AwsError("InvalidParameterValue", f"The KMS key {key_ref} does not exist or is not accessible.") from None
+    check_ebs_use(ctx, key_arn(row))
+    return key_arn(row)
+
+
+def check_ebs_use(ctx, arn: str, image_id: str | None = None) -> None:
+    """EBS may use the key for the caller: enabled, and the key policy (or a grant) lets the caller
+    describe the key while denying none of the operations EBS performs with it."""
+    match = ARN_RE.match(arn or "")
+    row = store.key(ctx.conn, match.group(4)) if match and match.group(3) == "key" else None
+    subject = f" needed by {image_id}" if image_id else ""
+    if row is None:
+        raise AwsError("InvalidParameterValue", f"The KMS key {arn}{subject} does not exist.")
+    if row["key_state"] != "Enabled":
+        state = "disabled" if row["key_state"] == "Disabled" else "pending deletion"
+        raise AwsError("IncorrectState", f"The KMS key {arn}{subject} is {state}, so its snapshots can't be used.")
+    decisions = {action: decide(ctx, row, action, via_ec2=True) for action in EBS_OPERATIONS}
+    if policy.DENY in decisions.values() or decisions["kms:DescribeKey"] != policy.ALLOW:
+        raise AwsError(
+            "UnauthorizedOperation",
+            f"You are not authorized to use the KMS key {arn}{subject}. The key owner must allow account "
+            f"{ctx.account_id} in the key policy or with a grant.", 403,
+        )
