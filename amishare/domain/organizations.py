@@ -444,20 +444,20 @@ def accept_handshake(ctx, handshake_id) -> dict:
 
 
 def decline_handshake(ctx, handshake_id) -> dict:
-    row = _handshake(ctx, handshake_id)
-    if row["target_account_id"] != ctx.account_id:
-        raise _denied()
-    _open(ctx, row)
-    store.update_handshake(ctx.conn, handshake_id, state="DECLINED")
-    return _handshake_shape(ctx, store.handshake(ctx.conn, handshake_id))
+    return _close_handshake(ctx, handshake_id, "target_account_id", "DECLINED")
 
 
 def cancel_handshake(ctx, handshake_id) -> dict:
+    return _close_handshake(ctx, handshake_id, "management_account_id", "CANCELED")
+
+
+def _close_handshake(ctx, handshake_id, party: str, state: str) -> dict:
+    """Decline (by the invited account) or cancel (by the management account) an open handshake."""
     row = _handshake(ctx, handshake_id)
-    if row["management_account_id"] != ctx.account_id:
+    if row[party] != ctx.account_id:
         raise _denied()
     _open(ctx, row)
-    store.update_handshake(ctx.conn, handshake_id, state="CANCELED")
+    store.update_handshake(ctx.conn, handshake_id, state=state)
     return _handshake_shape(ctx, store.handshake(ctx.conn, handshake_id))
 
 

@@ -66,9 +66,9 @@ def copy_snapshot(ctx, source_snapshot_id, source_region, description, encrypted
 
 def delete_snapshot(ctx, snapshot_id):
     row = ownership.owned_snapshot(ctx, snapshot_id)
-    users = image_store.images_using_snapshot(ctx.conn, snapshot_id)
-    if users:
-        raise AwsError("InvalidSnapshot.InUse", f"The snapshot {snapshot_id} is currently in use by {users[0]}")
+    user = image_store.image_using_snapshot(ctx.conn, snapshot_id)
+    if user is not None:
+        raise AwsError("InvalidSnapshot.InUse", f"The snapshot {snapshot_id} is currently in use by {user}")
     store.delete_snapshot(ctx.conn, row["snapshot_id"])
     tag_store.remove_all(ctx.conn, snapshot_id)
 

@@ -1,7 +1,5 @@
 """SQL for images, their block devices, product codes and launch permissions."""
 
-import heapq
-
 from sqlalchemy import and_, bindparam, delete, exists, false, func, insert, literal, or_, select, true, update
 
 from amishare.store.filters import (
@@ -12,6 +10,7 @@ from amishare.store.filters import (
     owner_alias_condition,
     settled_state,
 )
+from amishare.store import paging
 from amishare.store.schema import (
     image_block_devices as bdm,
     image_launch_permissions as lp,
@@ -120,12 +119,7 @@ def _branch_query(region, driver, conditions, after, limit):
         elif kind == "ids":
             query = query.where(c.image_id.in_(list(value)))
         order = c.image_id
-    if after:
-        query = query.where(order > after)
-    query = query.where(*conditions).order_by(order)
-    if limit is not None:
-        query = query.limit(limit)
-    return query
+    return paging.keyset(query.where(*conditions), order, after, limit)
 
 
 def select_branches(conn, region, branches, conditions, after=None, limit=None):
@@ -134,20 +128,11 @@ def select_branches(conn, region, branches, conditions, after=None, limit=None):
     Each branch reads at most `limit` rows from its own index range, so the cost
     follows the page size, not the catalog size.
     """
-    streams = []
-    for driver, extra in branches:
-        rows = conn.execute(_branch_query(region, driver, list(conditions) + list(extra), after, limit)).mappings().all()
-        streams.append(rows)
-    merged = []
-    seen = set()
-    for row in heapq.merge(*streams, key=lambda r: r["image_id"]):
-        if row["image_id"] in seen:
-            continue
-        seen.add(row["image_id"])
-        merged.append(row)
-        if limit is not None and len(merged) >= limit:
-            break
-    return merged
+    streams = [
+        conn.execute(_branch_query(region, driver, list(conditions) + list(extra), after, limit)).mappings().all()
+        for driver, extra in branches
+    ]
+    return paging.merge(streams, "image_id", limit)
 
 
 _BY_IDS = select(images).where(c.image_id.in_(bindparam("ids", expanding=True)), c.region == bindparam("region")).order_by(c.image_id)
@@ -223,9 +208,9 @@ def product_codes(conn, image_ids) -> dict[str, list]:
     return out
 
 
-def images_using_snapshot(conn, snapshot_id) -> list[str]:
-    query = select(bdm.c.image_id).where(bdm.c.snapshot_id == snapshot_id)
-    return [r[0] for r in conn.execute(query)]
+def image_using_snapshot(conn, snapshot_id) -> str | None:
+    query = select(bdm.c.image_id).where(bdm.c.snapshot_id == snapshot_id).limit(1)
+    return conn.execute(query).scalar()
 
 
 # --- launch permissions

@@ -1,6 +1,7 @@
 from sqlalchemy import insert, select, update
 
 from amishare.store.filters import match_text, match_time, settled_state
+from amishare.store import paging
 from amishare.store.schema import instances
 
 c = instances.c
@@ -30,12 +31,7 @@ def list_owned(conn, owner_id, region, ids, conditions, after, limit):
     query = select(instances).where(c.owner_id == owner_id, c.region == region, *conditions)
     if ids:
         query = query.where(c.instance_id.in_(list(ids)))
-    if after:
-        query = query.where(c.instance_id > after)
-    query = query.order_by(c.instance_id)
-    if limit is not None:
-        query = query.limit(limit)
-    return conn.execute(query).mappings().all()
+    return paging.page(conn, query, c.instance_id, after, limit)
 
 
 def insert_instances(conn, rows) -> None:

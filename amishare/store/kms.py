@@ -1,5 +1,6 @@
 from sqlalchemy import bindparam, delete, insert, select, update
 
+from amishare.store import paging
 from amishare.store.schema import kms_aliases, kms_grants, kms_keys
 
 _KEY = select(kms_keys).where(kms_keys.c.key_id == bindparam("key_id"))
@@ -24,12 +25,7 @@ def update_key(conn, key_id, **values):
 def keys_of(conn, account_id, region, after=None, limit=None):
     t = kms_keys
     query = select(t).where(t.c.account_id == account_id, t.c.region == region)
-    if after:
-        query = query.where(t.c.key_id > after)
-    query = query.order_by(t.c.key_id)
-    if limit is not None:
-        query = query.limit(limit)
-    return conn.execute(query).mappings().all()
+    return paging.page(conn, query, t.c.key_id, after, limit)
 
 
 def alias(conn, account_id, region, alias_name):
@@ -45,12 +41,7 @@ def aliases_of(conn, account_id, region, key_id=None, after=None, limit=None):
     query = select(t).where(t.c.account_id == account_id, t.c.region == region)
     if key_id:
         query = query.where(t.c.key_id == key_id)
-    if after:
-        query = query.where(t.c.alias_name > after)
-    query = query.order_by(t.c.alias_name)
-    if limit is not None:
-        query = query.limit(limit)
-    return conn.execute(query).mappings().all()
+    return paging.page(conn, query, t.c.alias_name, after, limit)
 
 
 def delete_alias(conn, account_id, region, alias_name):

@@ -1,5 +1,6 @@
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
+from amishare.store import paging
 from amishare.store.schema import create_account_requests, handshakes, org_accounts, org_units, organizations
 
 
@@ -41,12 +42,7 @@ def members(conn, org_id=None, parent_id=None, after=None, limit=None):
         query = query.where(t.c.org_id == org_id)
     if parent_id is not None:
         query = query.where(t.c.parent_id == parent_id)
-    if after:
-        query = query.where(t.c.account_id > after)
-    query = query.order_by(t.c.account_id)
-    if limit is not None:
-        query = query.limit(limit)
-    return conn.execute(query).mappings().all()
+    return paging.page(conn, query, t.c.account_id, after, limit)
 
 
 def count_members(conn, org_id) -> int:
@@ -72,12 +68,7 @@ def delete_node(conn, node_id):
 def child_units(conn, parent_id, after=None, limit=None):
     t = org_units
     query = select(t).where(t.c.parent_id == parent_id)
-    if after:
-        query = query.where(t.c.node_id > after)
-    query = query.order_by(t.c.node_id)
-    if limit is not None:
-        query = query.limit(limit)
-    return conn.execute(query).mappings().all()
+    return paging.page(conn, query, t.c.node_id, after, limit)
 
 
 def unit_named(conn, parent_id, name):
@@ -110,12 +101,7 @@ def handshakes_for(conn, target_account_id=None, org_id=None, after=None, limit=
         query = query.where(t.c.target_account_id == target_account_id)
     if org_id is not None:
         query = query.where(t.c.org_id == org_id)
-    if after:
-        query = query.where(t.c.handshake_id > after)
-    query = query.order_by(t.c.handshake_id)
-    if limit is not None:
-        query = query.limit(limit)
-    return conn.execute(query).mappings().all()
+    return paging.page(conn, query, t.c.handshake_id, after, limit)
 
 
 def open_handshakes(conn, org_id, target_account_id):

@@ -1,8 +1,7 @@
-import heapq
-
 from sqlalchemy import case, delete, exists, false, insert, literal, select, true, update
 
 from amishare.store.filters import match_bool, match_int, match_text, match_time, owner_alias_condition, settled_state
+from amishare.store import paging
 from amishare.store.schema import snapshot_volume_permissions as perms
 from amishare.store.schema import snapshots
 
@@ -52,12 +51,7 @@ def _branch_query(region, driver, conditions, after, limit):
             query = query.where(c.is_public == true())
         elif kind == "ids":
             query = query.where(c.snapshot_id.in_(list(value)))
-    if after:
-        query = query.where(c.snapshot_id > after)
-    query = query.where(*conditions).order_by(c.snapshot_id)
-    if limit is not None:
-        query = query.limit(limit)
-    return query
+    return paging.keyset(query.where(*conditions), c.snapshot_id, after, limit)
 
 
 def select_branches(conn, region, branches, conditions, after=None, limit=None):
@@ -65,14 +59,7 @@ def select_branches(conn, region, branches, conditions, after=None, limit=None):
         conn.execute(_branch_query(region, driver, list(conditions) + list(extra), after, limit)).mappings().all()
         for driver, extra in branches
     ]
-    merged, seen = [], set()
-    for row in heapq.merge(*streams, key=lambda r: r["snapshot_id"]):
-        if row["snapshot_id"] not in seen:
-            seen.add(row["snapshot_id"])
-            merged.append(row)
-            if limit is not None and len(merged) >= limit:
-                break
-    return merged
+    return paging.merge(streams, "snapshot_id", limit)
 
 
 def get(conn, snapshot_id):

@@ -1,5 +1,6 @@
 from sqlalchemy import insert, select
 
+from amishare.store import paging
 from amishare.store.schema import image_usage_entries as entries
 from amishare.store.schema import image_usage_reports as reports
 
@@ -22,12 +23,7 @@ def list_reports(conn, owner_id, region, image_ids, report_ids, after, limit):
         query = query.where(reports.c.image_id.in_(list(image_ids)))
     if report_ids:
         query = query.where(reports.c.report_id.in_(list(report_ids)))
-    if after:
-        query = query.where(reports.c.report_id > after)
-    query = query.order_by(reports.c.report_id)
-    if limit is not None:
-        query = query.limit(limit)
-    return conn.execute(query).mappings().all()
+    return paging.page(conn, query, reports.c.report_id, after, limit)
 
 
 def entries_of(conn, report_ids) -> list:

@@ -1,6 +1,7 @@
 from sqlalchemy import case, delete, insert, literal, select, update
 
 from amishare.store.filters import match_bool, match_int, match_text, match_time, settled_state
+from amishare.store import paging
 from amishare.store.schema import volumes
 
 c = volumes.c
@@ -36,12 +37,7 @@ def list_owned(conn, owner_id, region, ids, conditions, after, limit):
     query = select(volumes).where(c.owner_id == owner_id, c.region == region, *conditions)
     if ids:
         query = query.where(c.volume_id.in_(list(ids)))
-    if after:
-        query = query.where(c.volume_id > after)
-    query = query.order_by(c.volume_id)
-    if limit is not None:
-        query = query.limit(limit)
-    return conn.execute(query).mappings().all()
+    return paging.page(conn, query, c.volume_id, after, limit)
 
 
 def attached_to(conn, instance_ids) -> dict[str, list]:
