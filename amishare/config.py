@@ -9,6 +9,11 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value not in (None, "") else default
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
 @dataclass
 class Settings:
     # Seconds a new image, snapshot, volume or instance stays in its transitional state.
@@ -18,9 +23,10 @@ class Settings:
         default_factory=lambda: os.environ.get("AMISHARE_BLOCK_PUBLIC_ACCESS_DEFAULT", "block-new-sharing") != "unblocked")
     # Seconds before a change of that setting takes effect (AWS: up to 10 minutes).
     block_public_access_delay: float = field(default_factory=lambda: _env_float("AMISHARE_BLOCK_PUBLIC_ACCESS_DELAY", 0.0))
-    max_launch_permission_accounts: int = 1000
-    max_public_images: int = 5
-    max_images: int = 50000
+    # Quotas per account and Region (AWS's defaults).
+    max_launch_permission_accounts: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_SHARED_ACCOUNTS", 1000))
+    max_public_images: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_PUBLIC_IMAGES", 5))
+    max_images: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_IMAGES", 50000))
 
 
 DEFAULT_DB_FILE = "amishare.db"

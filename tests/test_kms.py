@@ -56,6 +56,8 @@ def test_key_lifecycle_and_aliases(server, alice, bob):
     # Disable, enable, schedule and cancel deletion.
     kms.disable_key(KeyId=key["KeyId"])
     assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"
+    assert kms_error(lambda: kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=bob.account_id,
+                                              Operations=["Decrypt"])) == "DisabledException"
     kms.enable_key(KeyId=key["KeyId"])
     scheduled = kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
     assert scheduled["KeyState"] == "PendingDeletion"

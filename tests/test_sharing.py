@@ -265,3 +265,29 @@ def test_seed_cli_commands_verbatim(server, alice, bob):
     code, _, err = aws("ec2", "modify-image-attribute", "--image-id", image_id, "--launch-permission",
                        "Add=[{UserId=account-id}]", check=False)
     assert code != 0 and "InvalidAMIAttributeItemValue" in err
+
+
+def test_image_quota_is_configurable(backend, tmp_path):
+    from support import Server, database_url, free_port, server_env
+
+    url, cleanup = database_url(backend, tmp_path)
+    env = server_env(tmp_path)
+    env["AMISHARE_MAX_IMAGES"] = "2"
+    srv = Server(db_url=url, port=free_port(), env=env, log_path=tmp_path / "server.log").start()
+    try:
+        account = srv.new_account()
+        ec2 = srv.client(account)
+        snapshot_id = snapshot_of_new_volume(ec2)
+        register(ec2, "quota-1", snapshot_id)
+        register(ec2, "quota-2", snapshot_id)
+        with pytest.raises(Exception) as exc:
+            register(ec2, "quota-3", snapshot_id)
+        assert "ResourceLimitExceeded" in str(exc.value) and "AMIs per Region" in str(exc.value)
+        assert len(ec2.describe_images(Owners=["self"])["Images"]) == 2
+        # Another Region has its own quota; deregistering frees one.
+        register(srv.client(account, region="us-west-2"), "quota-3")
+        ec2.deregister_image(ImageId=ec2.describe_images(Owners=["self"])["Images"][0]["ImageId"])
+        register(ec2, "quota-3", snapshot_id)
+    finally:
+        srv.stop()
+        cleanup()

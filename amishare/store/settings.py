@@ -20,8 +20,12 @@ def put_setting(conn, account_id, region, name, value, previous_value=None, effe
 
 
 def counter(conn, account_id, region, name) -> int:
+    """The count, locked until the transaction ends where the database can, so that two
+    concurrent calls can't both pass a quota check on PostgreSQL."""
     t = usage_counters
     query = select(t.c.value).where(t.c.account_id == account_id, t.c.region == region, t.c.name == name)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
     return conn.execute(query).scalar() or 0
 
 
