@@ -205,6 +205,9 @@ def test_public_snapshot_and_encrypted_refusal(server, alice, bob):
     encrypted = snapshot_of_new_volume(owner, Encrypted=True)
     assert error_code(lambda: owner.modify_snapshot_attribute(
         SnapshotId=encrypted, CreateVolumePermission={"Add": [{"Group": "all"}]})) == "OperationNotPermitted"
+    assert error_code(lambda: owner.modify_snapshot_attribute(
+        SnapshotId=encrypted, CreateVolumePermission={"Add": [{"UserId": bob.account_id}]})) == "OperationNotPermitted"
+    assert owner.describe_snapshot_attribute(SnapshotId=encrypted, Attribute="createVolumePermission")["CreateVolumePermissions"] == []
 
 
 def test_quotas(server, alice, bob):

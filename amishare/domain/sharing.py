@@ -7,7 +7,7 @@ is written, so one bad entry changes nothing.
 
 import re
 
-from amishare.domain import access, guardrails, ids, ownership
+from amishare.domain import access, guardrails, ids, keys, ownership
 from amishare.errors import AwsError
 from amishare.store import images as image_store
 from amishare.store import settings as settings_store
@@ -211,6 +211,11 @@ def modify_snapshot_attribute(ctx, params) -> None:
     remove_public, remove = _parse_volume_permissions(changes.get("Remove"))
     if add_public and snapshot["encrypted"]:
         raise AwsError("OperationNotPermitted", "Encrypted snapshots cannot be made public.")
+    default_key = keys.existing_default_ebs_key_arn(ctx, snapshot["owner_id"], snapshot["region"])
+    if add and snapshot["encrypted"] and snapshot["kms_key_id"] == default_key:
+        raise AwsError("OperationNotPermitted",
+                       "Snapshots encrypted with the default AWS managed key (alias/aws/ebs) can't be shared. "
+                       "Copy the snapshot with a customer managed key and share the copy.")
     snapshot_store.add_permissions(ctx.conn, snapshot["snapshot_id"], snapshot["region"], add)
     snapshot_store.remove_permissions(ctx.conn, snapshot["snapshot_id"], remove)
     public = (snapshot["is_public"] or add_public) and not remove_public
