@@ -3,8 +3,6 @@
 import datetime as dt
 import time
 
-import pytest
-from botocore.exceptions import ClientError
 
 from support import Server, database_url, free_port, server_env, wait_until
 from test_images import error_code, launch, register, snapshot_of_new_volume

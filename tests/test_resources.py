@@ -3,7 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-from test_images import amazon_image, error_code, launch, register
+from test_images import amazon_image, error_code, register
 
 
 def test_volumes(server, alice, bob):

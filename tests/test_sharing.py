@@ -2,7 +2,7 @@
 
 import pytest
 
-from test_images import amazon_image, error_code, launch, register, snapshot_of_new_volume
+from test_images import error_code, launch, register, snapshot_of_new_volume
 
 
 def visible_ids(ec2, **kwargs):
@@ -211,7 +211,6 @@ def test_public_snapshot_and_encrypted_refusal(server, alice, bob):
 
 
 def test_quotas(server, alice, bob):
-    from support import Server
 
     owner = server.client(alice)
     unblock(server, alice)

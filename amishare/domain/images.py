@@ -10,7 +10,6 @@ from amishare.domain.regions import check_region
 from amishare.errors import AwsError
 from amishare.store import filters as filter_sql
 from amishare.store import images as store
-from amishare.store import instances as instance_store
 from amishare.store import settings as settings_store
 from amishare.store import snapshots as snapshot_store
 from amishare.store import tags as tag_store

@@ -9,7 +9,7 @@ import hmac
 import posixpath
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW_SECONDS = 15 * 60
@@ -221,7 +221,3 @@ def verify(secret, parts, method, raw_path, query_pairs, headers, body) -> None:
             "The request signature we calculated does not match the signature you provided. "
             "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
         )
-
-
-def unquote_path(raw: str) -> str:
-    return unquote(raw)
