@@ -9,7 +9,7 @@ than the benchmark itself. Everything measured afterwards goes over HTTP to a
 real `python -m amishare serve` subprocess: single-client latencies with boto3,
 and throughput with wrk replaying one SigV4-signed request.
 
-See bench/README.md for what each figure means. scaling.py imports this module.
+See bench/README.md for what each figure means. scaling.py and orgs.py import this module.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -134,7 +134,13 @@ def _image_row(image_id: str, owner_id: str, name: str, description: str | None,
                is_public: bool) -> dict:
     """One `images` row as RegisterImage (amishare.domain.images.register_image/_insert) writes it for an
     EBS-backed image registered with Name, Description, RootDeviceName and one snapshot mapping, once its
-    state settled to 'available'."""
+    state settled to 'available'. A public image also gets the deprecation time that making it public
+    (amishare.domain.sharing.set_public) gives it: two years after its creation."""
+    deprecation_time = None
+    if is_public:
+        from amishare.domain import guardrails
+
+        deprecation_time = guardrails.public_deprecation({"created_at": created_at, "deprecation_time": None})
     return dict(
         image_id=image_id, region=REGION, owner_id=owner_id, name=name, description=description,
         state="available", next_state=None, next_state_at=None,
@@ -142,7 +148,7 @@ def _image_row(image_id: str, owner_id: str, name: str, description: str | None,
         boot_mode=None, image_type="machine", platform=None, platform_details="Linux/UNIX",
         usage_operation="RunInstances", kernel_id=None, ramdisk_id=None, ena_support=True,
         sriov_net_support="simple", imds_support=None, tpm_support=None, image_location=None,
-        created_at=created_at, deprecation_time=None, is_public=is_public, disabled=False,
+        created_at=created_at, deprecation_time=deprecation_time, is_public=is_public, disabled=False,
         deregistration_protection=None, last_launched_at=None, source_image_id=None, source_image_region=None,
         source_instance_id=None,
     )
@@ -172,8 +178,12 @@ def _root_snapshot(conn, account_id: str) -> tuple[str, int]:
     return snapshot_id, size
 
 
-def _bulk_images(store, owner_id: str, count: int, prefix: str, shared_with: str | None, shared: set[int],
-                 public: set[int], batch: int = SEED_BATCH) -> None:
+def _bulk_images(store, owner_id: str, count: int, prefix: str,
+                 grants: Callable[[int], Iterable[tuple[str, str]]] | None, public: set[int],
+                 batch: int = SEED_BATCH) -> list[str]:
+    """owner_id's `count` images (named prefix-0000000, ...), the i-th with the launch permissions grants(i)
+    ((grantee_type, grantee) pairs, as add_launch_permissions stores them) and public when i is in `public`.
+    Returns the image ids in that order."""
     from sqlalchemy import insert
 
     from amishare.domain.images import IMAGE_COUNT
@@ -188,6 +198,7 @@ def _bulk_images(store, owner_id: str, count: int, prefix: str, shared_with: str
     with store.transaction() as conn:
         snapshot_id, size = _root_snapshot(conn, owner_id)
     seen: set[str] = set()
+    ordered: list[str] = []
     base = time.time() - count * 0.01  # distinct, increasing creation times ending about now
     started = time.perf_counter()
     for start in range(0, count, batch):
@@ -198,11 +209,12 @@ def _bulk_images(store, owner_id: str, count: int, prefix: str, shared_with: str
             while image_id in seen:
                 image_id = new_image_id()
             seen.add(image_id)
+            ordered.append(image_id)
             image_rows.append(_image_row(image_id, owner_id, f"{prefix}-{i:07d}", f"{prefix} image {i}",
                                          base + i * 0.01, i in public))
             device_rows.append(_device_row(image_id, snapshot_id, size))
-            if shared_with and i in shared:
-                grant_rows.append(dict(image_id=image_id, grantee_type="account", grantee=shared_with,
+            for grantee_type, grantee in dict.fromkeys(grants(i) if grants else ()):
+                grant_rows.append(dict(image_id=image_id, grantee_type=grantee_type, grantee=grantee,
                                        region=REGION, created_at=now))
         with store.transaction() as conn:
             conn.execute(insert(images), image_rows)
@@ -217,6 +229,7 @@ def _bulk_images(store, owner_id: str, count: int, prefix: str, shared_with: str
         if done == count or (done // batch) % 4 == 0:
             rate = done / max(time.perf_counter() - started, 1e-9)
             log(f"  {prefix}: {done}/{count} images ({rate:,.0f}/s)")
+    return ordered
 
 
 def seed(db_url: str, n_images: int, shared_count: int | None = None, public_count: int | None = None,
@@ -240,10 +253,11 @@ def seed(db_url: str, n_images: int, shared_count: int | None = None, public_cou
             creds = {key: accounts.create_account(conn, box, name=name) for key, name in ACCOUNT_NAMES.items()}
         log(f"seeding {n_images:,} images of A ({shared_count:,} shared with B, {public_count:,} public) "
             f"and {b_owned} of B into {db_url}")
-        _bulk_images(store, creds["a"].account_id, n_images, "bench-a", creds["b"].account_id,
-                     evenly(n_images, shared_count), evenly(n_images, public_count))
+        shared, b_grant = evenly(n_images, shared_count), [("account", creds["b"].account_id)]
+        _bulk_images(store, creds["a"].account_id, n_images, "bench-a", lambda i: b_grant if i in shared else (),
+                     evenly(n_images, public_count))
         if b_owned:
-            _bulk_images(store, creds["b"].account_id, b_owned, "bench-b", None, set(), set())
+            _bulk_images(store, creds["b"].account_id, b_owned, "bench-b", None, set())
     finally:
         store.dispose()
     log(f"seeded in {time.perf_counter() - started:.1f}s")
@@ -371,7 +385,7 @@ class ServerProcess:
 # --------------------------------------------------------------------------- clients and latency
 
 
-def client(endpoint: str, creds: Creds):
+def client(endpoint: str, creds: Creds, service: str = "ec2"):
     import boto3
     import botocore.config
 
@@ -379,7 +393,7 @@ def client(endpoint: str, creds: Creds):
                                     read_timeout=300, max_pool_connections=4)
     session = boto3.session.Session(aws_access_key_id=creds.access_key_id,
                                     aws_secret_access_key=creds.secret_access_key, region_name=REGION)
-    return session.client("ec2", endpoint_url=endpoint, config=config)
+    return session.client(service, endpoint_url=endpoint, config=config)
 
 
 def error_code(exc: Exception) -> str | None:
@@ -418,19 +432,27 @@ def measure_interleaved(fns: dict[str, Callable[[], object]], reps: int = 200, w
     return {name: percentiles(values) for name, values in samples.items()}
 
 
-def count_all_pages(call: Callable[..., dict], page_size: int = 1000) -> tuple[int, int]:
-    """(images in the full answer, pages) following NextToken to the end."""
-    total, pages, token = 0, 0, None
+def all_pages(call: Callable[..., dict], page_size: int = 1000):
+    """Every page of a paginated DescribeImages-like call, following NextToken to the end."""
+    token = None
     while True:
         kwargs = {"MaxResults": page_size}
         if token:
             kwargs["NextToken"] = token
         response = call(**kwargs)
-        total += len(response["Images"])
-        pages += 1
+        yield response
         token = response.get("NextToken")
         if not token:
-            return total, pages
+            return
+
+
+def count_all_pages(call: Callable[..., dict], page_size: int = 1000) -> tuple[int, int]:
+    """(images in the full answer, pages) following NextToken to the end."""
+    total = pages = 0
+    for response in all_pages(call, page_size):
+        total += len(response["Images"])
+        pages += 1
+    return total, pages
 
 
 def token_at(call: Callable[..., dict], skip: int, page_size: int = 1000) -> str | None:
