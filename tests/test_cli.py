@@ -81,3 +81,12 @@ def test_seed_commands_through_aws_cli(server, alice):
     assert code == 0
     _, snaps, _ = server.aws(alice, "ec2", "describe-snapshots", "--owner-ids", "self")
     assert any(image_id in s["Description"] for s in snaps["Snapshots"])
+
+
+def test_console_script_is_installed(server):
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "amishare"
+    assert script.exists(), "pip install -e . installs the amishare console script next to python"
+    out = subprocess.check_output([str(script), "accounts", "create", "--db", server.db_url], env=server.env, text=True)
+    assert json.loads(out)["AccessKeyId"].startswith("AKIA")
