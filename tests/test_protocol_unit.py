@@ -149,3 +149,16 @@ def test_every_registered_operation_exists_in_the_models():
     for service, operations in REGISTRY.items():
         names = set(service_model(service).operation_names)
         assert set(operations) <= names, set(operations) - names
+
+
+def test_hostile_scalars_are_client_errors():
+    model = operation_model("ec2", "EnableImageDeprecation")
+    for value in ("1e300", "-1e300", "garbage", "9999-99-99"):
+        with pytest.raises(AwsError) as exc:
+            query.parse({"ImageId": "ami-12345678", "DeprecateAt": value}, model.input_shape, "ec2")
+        assert exc.value.code == "InvalidParameterValue"
+    with pytest.raises(AwsError):
+        query.parse({"ImageId": "ami-\x00"}, model.input_shape, "ec2")
+    many = {f"ImageId.{i}": "ami-12345678" for i in range(1, 1002)}
+    with pytest.raises(AwsError):
+        query.parse(many, operation_model("ec2", "DescribeImages").input_shape, "ec2")

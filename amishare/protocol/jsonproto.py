@@ -39,6 +39,8 @@ def _value(shape, value, path: str):
     if kind == "list":
         if not isinstance(value, list):
             raise AwsError("SerializationException", f"Expected a list for {path}.")
+        if len(value) > 1000:
+            raise AwsError("InvalidParameterValue", f"Too many values for {path}: at most 1000 are accepted.")
         return [_value(shape.member, item, f"{path}[{i}]") for i, item in enumerate(value)]
     if kind == "map":
         if not isinstance(value, dict):

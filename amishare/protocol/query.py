@@ -101,12 +101,17 @@ def _structure(params: _Params, shape, prefix: str, flavor: str) -> dict:
     return out
 
 
+MAX_LIST_ITEMS = 1000
+
+
 def _indices(params: _Params, prefix: str) -> list[int]:
     found = []
     for part in params.children.get(prefix, ()):
         if not part.isdigit() or part.startswith("0"):
             raise AwsError("InvalidParameterValue", f"Invalid list index in parameter {prefix}.{part}")
         found.append(int(part))
+    if len(found) > MAX_LIST_ITEMS:
+        raise AwsError("InvalidParameterValue", f"Too many values for {prefix}: at most {MAX_LIST_ITEMS} are accepted.")
     found.sort()
     return found
 

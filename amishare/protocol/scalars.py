@@ -29,6 +29,8 @@ def convert(shape, value, name: str, from_text: bool):
     if kind == "string":
         if not isinstance(value, str):
             raise _bad(name, value, "String")
+        if "\x00" in value:
+            raise AwsError("InvalidParameterValue", f"Value for parameter {name} contains a NUL character.")
         limit = shape.metadata.get("max", MAX_STRING)
         if len(value) > limit:
             raise AwsError("InvalidParameterValue", f"Value for parameter {name} is too long (at most {limit} characters).")
@@ -81,11 +83,16 @@ def convert(shape, value, name: str, from_text: bool):
 
 def _timestamp(value, name: str) -> datetime:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise _bad(name, value, "Timestamp") from None
     if isinstance(value, str):
         text = value.strip()
         try:
             return datetime.fromtimestamp(float(text), tz=timezone.utc)
+        except (OverflowError, OSError):
+            raise _bad(name, value, "Timestamp") from None
         except ValueError:
             pass
         try:

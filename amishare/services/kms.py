@@ -9,7 +9,7 @@ def create_key(ctx, params):
     return {"KeyMetadata": kms.create_key(ctx, params)}
 
 
-@operation(SERVICE)
+@operation(SERVICE, writes=True)  # describing alias/aws/ebs creates that AWS managed key on first use
 def describe_key(ctx, params):
     return {"KeyMetadata": kms.describe_key(ctx, params["KeyId"])}
 
