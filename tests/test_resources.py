@@ -144,3 +144,17 @@ def test_tags_are_all_or_nothing(server, alice):
     with pytest.raises(ClientError):
         ec2.create_tags(Resources=[volume, "vol-0123456789abcdef0"], Tags=[{"Key": "a", "Value": "b"}])
     assert ec2.describe_tags()["Tags"] == []
+
+
+def test_regions_and_zones(server, alice):
+    ec2 = server.client(alice)
+    regions = {r["RegionName"] for r in ec2.describe_regions()["Regions"]}
+    assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= regions
+    assert [r["Endpoint"] for r in ec2.describe_regions(RegionNames=["eu-west-1"])["Regions"]] == ["ec2.eu-west-1.amazonaws.com"]
+    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]]
+    assert zones == [f"us-east-1{c}" for c in "abcdef"]
+    west = [z["ZoneName"] for z in server.client(alice, region="us-west-2").describe_availability_zones()["AvailabilityZones"]]
+    assert west == ["us-west-2a", "us-west-2b", "us-west-2c"]
+    assert error_code(lambda: server.client(alice, region="us-west-2").create_volume(AvailabilityZone="us-west-2d", Size=1)) == "InvalidParameterValue"
+    assert error_code(lambda: ec2.describe_availability_zones(Filters=[{"Name": "colour", "Values": ["x"]}])) == "InvalidParameterValue"
+    assert error_code(lambda: ec2.describe_regions(RegionNames=["mars-1"])) == "InvalidParameterValue"
