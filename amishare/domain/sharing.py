@@ -78,6 +78,8 @@ def legacy_launch_permission(params) -> dict:
 
 def modify_image_attribute(ctx, params) -> None:
     image = access.find_owned(ctx, params["ImageId"])
+    image_store.lock(ctx.conn, image["image_id"])
+    image = image_store.get(ctx.conn, image["image_id"])  # as of the lock
     attribute = params.get("Attribute")
     changes = params.get("LaunchPermission")
     legacy_keys = ("UserIds", "UserGroups", "OrganizationArns", "OrganizationalUnitArns", "OperationType")

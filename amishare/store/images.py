@@ -151,11 +151,11 @@ def get(conn, image_id):
     return conn.execute(select(images).where(c.image_id == image_id)).mappings().first()
 
 
-def get_for_update(conn, image_id):
-    query = select(images).where(c.image_id == image_id)
+def lock(conn, image_id) -> None:
+    """Serialize concurrent changes to one image's permissions on PostgreSQL (SQLite
+    writers are already serialized by BEGIN IMMEDIATE)."""
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return conn.execute(query).mappings().first()
+        conn.execute(select(c.image_id).where(c.image_id == image_id).with_for_update())
 
 
 def get_in_region(conn, region, image_id):
