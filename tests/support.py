@@ -82,6 +82,9 @@ class Server:
              "--db", self.db_url, "--state-delay", str(state_delay)],
             stdout=log, stderr=subprocess.STDOUT, env=self.env,
         )
+        return self._wait()
+
+    def _wait(self) -> "Server":
         deadline = time.time() + 60
         import urllib.request
 

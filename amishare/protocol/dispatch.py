@@ -107,6 +107,8 @@ class Dispatcher:
             return Response(500, wire.content_type(), wire.error("InternalError", message, request_id, False), request_id)
 
     def _execute(self, operation, caller, parsed, request_id, dry_run):
+        """Run the handler in one transaction. A concurrent request that won a race (a unique
+        key, a lock) makes the call run again, so the domain answers with the state that won."""
         for attempt in range(3):
             try:
                 with self.store.transaction(write=operation.writes) as conn:
@@ -116,9 +118,10 @@ class Dispatcher:
                         raise DryRunSucceeded()
                     return result
             except IntegrityError as exc:
-                # A concurrent request won a uniqueness race; report it as the conflict it is.
-                raise AwsError("Conflict", "The request conflicts with a concurrent change; retry it.", 409) from exc
+                if attempt == 2:
+                    raise AwsError("Conflict", "The request conflicts with a concurrent change; retry it.", 409) from exc
             except OperationalError as exc:
-                if attempt == 2 or "locked" not in str(exc).lower() and "serializ" not in str(exc).lower():
+                message = str(exc).lower()
+                if attempt == 2 or not ("locked" in message or "serializ" in message or "deadlock" in message):
                     raise
         raise AssertionError("unreachable")

@@ -1,0 +1,91 @@
+"""Concurrent calls on a multi-worker server keep the rules: quotas hold, nothing fails internally."""
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from botocore.exceptions import ClientError
+
+from support import Server, database_url, free_port, server_env
+from test_images import register
+
+
+class MultiWorkerServer(Server):
+    def start(self, state_delay: float = 0.0) -> "Server":
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "amishare", "serve", "--port", str(self.port), "--db", self.db_url,
+             "--state-delay", str(state_delay), "--workers", "2"],
+            stdout=log, stderr=subprocess.STDOUT, env=self.env,
+        )
+        return self._wait()
+
+
+@pytest.fixture
+def busy_server(backend, tmp_path):
+    url, cleanup = database_url(backend, tmp_path)
+    env = server_env(tmp_path)
+    env["AMISHARE_MAX_SHARED_ACCOUNTS"] = "5"
+    env["AMISHARE_MAX_PUBLIC_IMAGES"] = "2"
+    env["AMISHARE_BLOCK_PUBLIC_ACCESS_DEFAULT"] = "unblocked"
+    srv = MultiWorkerServer(db_url=url, port=free_port(), env=env, log_path=tmp_path / "server.log").start()
+    yield srv
+    srv.stop()
+    cleanup()
+
+
+def _outcomes(calls):
+    def run(call):
+        try:
+            call()
+            return "ok"
+        except ClientError as exc:
+            return exc.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_concurrent_sharing_respects_quotas(busy_server):
+    srv = busy_server
+    owner = srv.new_account()
+    ec2 = srv.client(owner)
+    image_id = register(ec2, "contended")
+    clients = [srv.client(owner) for _ in range(8)]
+    calls = [
+        (lambda c=clients[i % 8], i=i: c.modify_image_attribute(
+            ImageId=image_id, LaunchPermission={"Add": [{"UserId": f"{200000000000 + i}"}]}))
+        for i in range(20)
+    ]
+    outcomes = _outcomes(calls)
+    assert set(outcomes) <= {"ok", "ResourceLimitExceeded"}, outcomes
+    entries = ec2.describe_image_attribute(ImageId=image_id, Attribute="launchPermission")["LaunchPermissions"]
+    assert len(entries) == outcomes.count("ok") == 5
+    images = [register(ec2, f"public-{i}") for i in range(6)]
+    outcomes = _outcomes([
+        (lambda c=clients[i], image=image: c.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"Group": "all"}]}))
+        for i, image in enumerate(images)
+    ])
+    assert outcomes.count("ok") == 2 and set(outcomes) <= {"ok", "ResourceLimitExceeded"}, outcomes
+    public = [i for i in ec2.describe_images(Owners=["self"])["Images"] if i["Public"]]
+    assert len(public) == 2
+
+
+def test_concurrent_registrations_are_all_kept(busy_server):
+    srv = busy_server
+    owner = srv.new_account()
+    ec2 = srv.client(owner)
+    snapshot_volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=8)["VolumeId"]
+    snapshot_id = ec2.create_snapshot(VolumeId=snapshot_volume)["SnapshotId"]
+    clients = [srv.client(owner) for _ in range(8)]
+    names = [f"parallel-{i}" for i in range(40)] + ["parallel-0"] * 4
+    outcomes = _outcomes([
+        (lambda c=clients[i % 8], name=name: c.register_image(
+            Name=name, RootDeviceName="/dev/xvda",
+            BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snapshot_id}}]))
+        for i, name in enumerate(names)
+    ])
+    assert set(outcomes) <= {"ok", "InvalidAMIName.Duplicate"}, outcomes
+    assert outcomes.count("ok") == 40
+    assert sorted(i["Name"] for i in ec2.describe_images(Owners=["self"])["Images"]) == sorted(set(names))
