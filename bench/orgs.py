@@ -497,12 +497,7 @@ def format_summary(report: dict) -> str:
     lines = [f"amishare organization benchmark  {meta['timestamp']}  {meta['accounts']:,} member accounts, "
              f"{facts.get('ous', '?')} OUs ({meta['tree']}), N={meta['images']:,} images of A  "
              f"workers={meta['workers']}  db={meta['db']}"]
-    source = meta.get("source") or {}
-    if source:
-        dirty = f", {len(source['uncommitted'])} uncommitted changes under amishare/" if source["uncommitted"] else ""
-        lines.append(f"source: git {source['head']}{dirty}")
-    lines.append(f"host: {meta['cpus']} CPUs, load average before {meta['loadavg_before']}, after "
-                 f"{meta.get('loadavg_after')}  (shared machine: figures are noisy)")
+    lines.extend(bench.provenance_lines(meta))
     if "grant_rows" in facts:
         g = facts["grant_rows"]
         lines.append(f"grants: {g.get(ACCOUNT, 0):,} account rows ({facts['b_grants']:,} of them to B), "

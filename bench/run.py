@@ -722,17 +722,24 @@ LABELS = {
 }
 
 
-def format_summary(report: dict) -> str:
+def provenance_lines(meta: dict) -> list[str]:
+    """Where the figures come from: the code measured and how busy the machine was."""
     lines = []
-    meta = report["meta"]
-    lines.append(f"amishare benchmark  {meta['timestamp']}  N={meta['images']:,} images  workers={meta['workers']}  "
-                 f"db={meta['db']}")
     source = meta.get("source") or {}
     if source:
         dirty = f", {len(source['uncommitted'])} uncommitted changes under amishare/" if source["uncommitted"] else ""
         lines.append(f"source: git {source['head']}{dirty}")
     lines.append(f"host: {meta['cpus']} CPUs, load average before {meta['loadavg_before']}, after "
                  f"{meta.get('loadavg_after')}  (shared machine: figures are noisy)")
+    return lines
+
+
+def format_summary(report: dict) -> str:
+    lines = []
+    meta = report["meta"]
+    lines.append(f"amishare benchmark  {meta['timestamp']}  N={meta['images']:,} images  workers={meta['workers']}  "
+                 f"db={meta['db']}")
+    lines.extend(provenance_lines(meta))
     lines.append("")
     lines.append(f"{'measurement':<58}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'n':>6}  note")
     lines.append("-" * 100)
