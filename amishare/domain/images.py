@@ -204,11 +204,8 @@ def copy_image(ctx, params) -> str:
     for snapshot in snapshot_rows.values():
         if snapshot["encrypted"]:
             keys.check_use(ctx, snapshot["kms_key_id"], source_id)
-    if source["owner_id"] != ctx.account_id:
-        for snapshot in snapshot_rows.values():
-            readable = snapshot["is_public"] or snapshot_store.is_granted(ctx.conn, snapshot["snapshot_id"], ctx.account_id)
-            if not readable:
-                raise AwsError("InvalidRequest", "You do not have permission to access the storage of this ami")
+    if any(not ownership.snapshot_readable(ctx, s) for s in snapshot_rows.values()):
+        raise AwsError("InvalidRequest", "You do not have permission to access the storage of this ami")
     requested = tags.from_specifications(params.get("TagSpecifications"), {"image", "snapshot"})
     encrypt = bool(params.get("Encrypted"))
     if params.get("KmsKeyId") and not encrypt:

@@ -13,13 +13,16 @@ def owned_snapshot(ctx, snapshot_id):
     if row is None or row["region"] != ctx.region:
         raise ids.not_found("snap", [snapshot_id])
     if row["owner_id"] != ctx.account_id:
-        if _snapshot_readable(ctx, row):
+        if snapshot_readable(ctx, row):
             raise AwsError("UnauthorizedOperation", f"You are not authorized to perform this operation on snapshot {snapshot_id}.", 403)
         raise ids.not_found("snap", [snapshot_id])
     return row
 
 
-def _snapshot_readable(ctx, row) -> bool:
+def snapshot_readable(ctx, row) -> bool:
+    """The caller may read (copy, restore) a snapshot: it owns it, or it is public or shared with it."""
+    if row["owner_id"] == ctx.account_id:
+        return True
     return row["is_public"] or snapshot_store.is_granted(ctx.conn, row["snapshot_id"], ctx.account_id)
 
 
@@ -28,7 +31,7 @@ def readable_snapshot(ctx, snapshot_id, region=None):
     row = snapshot_store.get(ctx.conn, snapshot_id)
     if row is None or row["region"] != (region or ctx.region):
         raise ids.not_found("snap", [snapshot_id])
-    if row["owner_id"] != ctx.account_id and not _snapshot_readable(ctx, row):
+    if not snapshot_readable(ctx, row):
         raise ids.not_found("snap", [snapshot_id])
     return row
 
