@@ -224,6 +224,14 @@ def test_copy_public_amazon_image(server, alice):
     copy_id = ec2.copy_image(SourceImageId=base["ImageId"], SourceRegion="us-east-1", Name="my-al2023")["ImageId"]
     copy = ec2.describe_images(ImageIds=[copy_id])["Images"][0]
     assert copy["OwnerId"] == alice.account_id and copy["Public"] is False
+    # A Marketplace image can't be copied directly; an image of an instance launched from it can.
+    market = ec2.describe_images(Owners=["aws-marketplace"])["Images"][0]
+    assert error_code(lambda: ec2.copy_image(SourceImageId=market["ImageId"], SourceRegion="us-east-1",
+                                             Name="market-copy")) == "InvalidRequest"
+    own = ec2.create_image(InstanceId=launch(ec2, market["ImageId"]), Name="from-market")["ImageId"]
+    ec2.get_waiter("image_available").wait(ImageIds=[own], WaiterConfig={"Delay": 0.1})
+    copied = ec2.copy_image(SourceImageId=own, SourceRegion="us-east-1", Name="from-market-copy")["ImageId"]
+    assert ec2.describe_images(ImageIds=[copied])["Images"][0]["ProductCodes"] == market["ProductCodes"]
 
 
 def test_regions_are_isolated(server, alice):

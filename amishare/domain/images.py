@@ -204,6 +204,11 @@ def copy_image(ctx, params) -> str:
     for snapshot in snapshot_rows.values():
         if snapshot["encrypted"]:
             keys.check_use(ctx, snapshot["kms_key_id"], source_id)
+    codes = store.product_codes(ctx.conn, [source_id])[source_id]
+    if codes and source["owner_id"] != ctx.account_id:
+        raise AwsError("InvalidRequest",
+                       f"You can't copy {source_id}: it has a product code and belongs to another account. "
+                       "Launch an instance from it and create an AMI from the instance instead.")
     if any(not ownership.snapshot_readable(ctx, s) for s in snapshot_rows.values()):
         raise AwsError("InvalidRequest", "You do not have permission to access the storage of this ami")
     requested = tags.from_specifications(params.get("TagSpecifications"), {"image", "snapshot"})
@@ -228,7 +233,6 @@ def copy_image(ctx, params) -> str:
             row.update(snapshot_id=new_id, encrypted=encrypted, kms_key_id=key)
             new_snapshots.append(new_id)
         new_devices.append(row)
-    codes = store.product_codes(ctx.conn, [source_id])[source_id]
     copied = {k: source[k] for k in (
         "architecture", "virtualization_type", "root_device_name", "root_device_type", "boot_mode", "image_type",
         "platform", "platform_details", "usage_operation", "kernel_id", "ramdisk_id", "ena_support",
