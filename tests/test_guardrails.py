@@ -206,3 +206,4 @@ def test_usage_report_counts_each_launching_account(server, alice, bob, carol):
         ImageId=image_id, ResourceTypes=[{"ResourceType": "ec2:Instance"}])) == "AuthFailure"
     assert server.client(bob).describe_image_usage_reports()["ImageUsageReports"] == []
     assert owner.describe_images(ImageIds=[image_id])["Images"][0]["LastLaunchedTime"]
+    assert "LastLaunchedTime" not in server.client(bob).describe_images(ImageIds=[image_id])["Images"][0]

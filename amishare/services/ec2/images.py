@@ -26,7 +26,8 @@ def copy_image(ctx, params):
 def describe_images(ctx, params):
     rows, token = images.describe_images(ctx, params)
     devices, codes, tags = images.details(ctx, rows)
-    out = [shapes.image(r, devices[r["image_id"]], codes[r["image_id"]], tags.get(r["image_id"]), ctx.now) for r in rows]
+    out = [shapes.image(r, devices[r["image_id"]], codes[r["image_id"]], tags.get(r["image_id"]), ctx.now,
+                         ctx.account_id) for r in rows]
     return {"Images": out, "NextToken": token}
 
 

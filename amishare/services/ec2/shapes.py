@@ -35,7 +35,9 @@ def product_codes(codes) -> list[dict]:
     return [{"ProductCodeId": c["product_code"], "ProductCodeType": c["product_code_type"]} for c in codes]
 
 
-def image(row, devices, codes, tags, now) -> dict:
+def image(row, devices, codes, tags, now, caller_id: str) -> dict:
+    """Usage facts (when it was last launched) are the owner's; recipients see the image without them."""
+    owner_view = row["owner_id"] == caller_id
     state = lifecycle.settled(row, now)
     out = {
         "ImageId": row["image_id"],
@@ -69,7 +71,7 @@ def image(row, devices, codes, tags, now) -> dict:
         "ImdsSupport": row["imds_support"],
         "SourceInstanceId": row["source_instance_id"],
         "DeregistrationProtection": protection_state(row, now),
-        "LastLaunchedTime": iso8601(row["last_launched_at"]) if row["last_launched_at"] else None,
+        "LastLaunchedTime": iso8601(row["last_launched_at"]) if row["last_launched_at"] and owner_view else None,
         "SourceImageId": row["source_image_id"],
         "SourceImageRegion": row["source_image_region"],
     }
