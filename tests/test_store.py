@@ -101,3 +101,18 @@ def test_counters(store):
         assert settings_store.counter(conn, "111111111111", "us-east-1", "images") == 2
         assert settings_store.counter(conn, "111111111111", "us-west-2", "images") == 1
         assert settings_store.counter(conn, "999999999999", "us-east-1", "images") == 0
+
+
+def test_cli_refuses_a_newer_database_clearly(store, tmp_path):
+    import subprocess
+    import sys
+
+    from support import server_env
+
+    with store.transaction() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    for command in (["accounts", "list"], ["serve", "--port", "1"]):
+        result = subprocess.run([sys.executable, "-m", "amishare", *command, "--db", store.url],
+                                env=server_env(tmp_path), capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2, result.stderr
+        assert "newer amishare" in result.stderr and "Traceback" not in result.stderr
