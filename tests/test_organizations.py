@@ -171,13 +171,19 @@ def test_ou_grants_are_inherited_and_live(server):
     assert can_launch(server, apps, image_id) is False
 
 
-def test_deleting_an_ou_ends_its_grant(server):
+def _member_and_ou_shared_image(server, member_ou, shared_ou, name):
+    """A tree managed by a new account that owns an image shared with `shared_ou`; a member placed in `member_ou`."""
     mgmt, member = server.new_account(), server.new_account()
     tree = Tree(server, mgmt)
-    tree.place(server, member, "Sales")
-    owner_ec2 = server.client(mgmt)
-    image_id = register(owner_ec2, "ou-delete")
-    owner_ec2.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"OrganizationalUnitArn": tree.ou["Sales"]["Arn"]}]})
+    tree.place(server, member, member_ou)
+    owner = server.client(mgmt)
+    image_id = register(owner, name)
+    owner.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"OrganizationalUnitArn": tree.ou[shared_ou]["Arn"]}]})
+    return tree, mgmt, member, image_id
+
+
+def test_deleting_an_ou_ends_its_grant(server):
+    tree, _, member, image_id = _member_and_ou_shared_image(server, "Sales", "Sales", "ou-delete")
     assert can_launch(server, member, image_id)
     tree.move(member, "Sales", None)
     tree.orgs.delete_organizational_unit(OrganizationalUnitId=tree.ou["Sales"]["Id"])
@@ -185,12 +191,7 @@ def test_deleting_an_ou_ends_its_grant(server):
 
 
 def test_org_instance_image_and_copy(server):
-    mgmt, member = server.new_account(), server.new_account()
-    tree = Tree(server, mgmt)
-    tree.place(server, member, "Apps")
-    owner = server.client(mgmt)
-    image_id = register(owner, "org-derive")
-    owner.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"OrganizationalUnitArn": tree.ou["Eng"]["Arn"]}]})
+    _, mgmt, member, image_id = _member_and_ou_shared_image(server, "Apps", "Eng", "org-derive")
     recipient = server.client(member)
     instance_id = launch(recipient, image_id)
     derived = recipient.create_image(InstanceId=instance_id, Name="derived")["ImageId"]

@@ -30,8 +30,9 @@ def check_name(name: str) -> str:
 
 
 def _check_name_free(ctx, name):
-    if store.name_taken(ctx.conn, ctx.region, ctx.account_id, name):
-        raise AwsError("InvalidAMIName.Duplicate", f"AMI name {name} is already in use by AMI in this account and Region")
+    existing = store.image_named(ctx.conn, ctx.region, ctx.account_id, name)
+    if existing is not None:
+        raise AwsError("InvalidAMIName.Duplicate", f"AMI name {name} is already in use by AMI {existing}")
 
 
 def _check_quota(ctx):

@@ -162,9 +162,9 @@ def get_in_region(conn, region, image_id):
     return conn.execute(select(images).where(c.image_id == image_id, c.region == region)).mappings().first()
 
 
-def name_taken(conn, region, owner_id, name) -> bool:
-    query = select(literal(1)).where(c.region == region, c.owner_id == owner_id, c.name == name)
-    return conn.execute(query).first() is not None
+def image_named(conn, region, owner_id, name) -> str | None:
+    query = select(c.image_id).where(c.region == region, c.owner_id == owner_id, c.name == name)
+    return conn.execute(query).scalar()
 
 
 def count_owned(conn, region, owner_id, public_only=False) -> int:
