@@ -15,12 +15,12 @@ def _serve(args) -> int:
     if args.state_delay is not None:
         os.environ["AMISHARE_STATE_DELAY"] = str(args.state_delay)
     # Migrate and seed once, before workers start, so they never race on it.
-    from amishare.app import build_dispatcher
+    from amishare.api.asgi import build_application
 
-    build_dispatcher(args.db).store.dispose()
+    build_application(args.db).store.dispose()
     print(f"amishare listening on http://{args.host}:{args.port} (database {args.db})", file=sys.stderr, flush=True)
     uvicorn.run(
-        "amishare.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+        "amishare.api.asgi:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
         loop="uvloop", http="httptools", access_log=False, log_level=args.log_level, lifespan="on",
     )
     return 0

@@ -27,6 +27,12 @@ class Settings:
     max_launch_permission_accounts: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_SHARED_ACCOUNTS", 1000))
     max_public_images: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_PUBLIC_IMAGES", 5))
     max_images: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_IMAGES", 50000))
+    # Limits that keep one client from stalling the others.
+    max_body: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_BODY", 1024 * 1024))
+    read_timeout: float = field(default_factory=lambda: _env_float("AMISHARE_READ_TIMEOUT", 20.0))
+    request_timeout: float = field(default_factory=lambda: _env_float("AMISHARE_REQUEST_TIMEOUT", 10.0))
+    request_threads: int = field(default_factory=lambda: _env_int("AMISHARE_REQUEST_THREADS", 8))
+    max_connections: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_CONNECTIONS", 1000))
 
 
 DEFAULT_DB_FILE = "amishare.db"

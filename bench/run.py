@@ -168,9 +168,10 @@ def _root_snapshot(conn, account_id: str) -> tuple[str, int]:
     from amishare.config import Settings
     from amishare.domain import snapshots as snapshot_domain
     from amishare.domain import volumes as volume_domain
-    from amishare.domain.context import Caller, Ctx
+    from amishare.domain.context import Ctx
+    from amishare.domain.principal import Principal
 
-    ctx = Ctx(conn, Caller(account_id, REGION), time.time(), Settings(state_delay=0.0), "bench-seed")
+    ctx = Ctx(conn, Principal.root(account_id), REGION, time.time(), Settings(state_delay=0.0), "bench-seed")
     size = 8
     volume_id = volume_domain.insert_volume(ctx, zone=ZONE, size=size, volume_type="gp2")
     snapshot_id = snapshot_domain.new_snapshot(ctx, volume_id=volume_id, volume_size=size,
@@ -193,7 +194,11 @@ def _bulk_images(store, owner_id: str, count: int, prefix: str,
     except ImportError:
         PUBLIC_COUNT = None
     from amishare.store import settings as settings_store
-    from amishare.store.schema import image_block_devices, image_launch_permissions, images
+    from amishare.store.schema import (
+        image_block_devices,
+        image_launch_permissions,
+        images,
+    )
 
     with store.transaction() as conn:
         snapshot_id, size = _root_snapshot(conn, owner_id)
@@ -279,7 +284,6 @@ def inspect_seed(db_url: str) -> Seeded:
     """Recover the benchmark accounts (and their secrets), counts and sample ids from a seeded database."""
     from sqlalchemy import func, select
 
-    from amishare.domain import accounts
     from amishare.domain.secretbox import SecretBox
     from amishare.store import accounts as account_store
     from amishare.store.db import open_store
@@ -296,8 +300,8 @@ def inspect_seed(db_url: str) -> Seeded:
             creds = {}
             for key, account_id in found.items():
                 key_row = account_store.keys_of(conn, account_id)[0]
-                record = accounts.lookup_key(conn, box, key_row["access_key_id"])
-                creds[key] = Creds(account_id, key_row["access_key_id"], record.secret)
+                secret = box.open(key_row["secret_ciphertext"], key_row["access_key_id"])
+                creds[key] = Creds(account_id, key_row["access_key_id"], secret)
             a, b = found["a"], found["b"]
 
             def count(*where):

@@ -11,7 +11,7 @@ import botocore.awsrequest
 import botocore.credentials
 import pytest
 
-from amishare.protocol.models import service_model
+from amishare.models import service_model
 from amishare.services import REGISTRY, load_all
 
 load_all()

@@ -6,7 +6,7 @@ from botocore import parsers, serialize
 
 from amishare.errors import AwsError
 from amishare.protocol import jsonproto, query, xml
-from amishare.protocol.models import operation_model, service_model
+from amishare.models import operation_model, service_model
 
 
 def _roundtrip_request(service, operation, params):

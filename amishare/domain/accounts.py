@@ -21,13 +21,6 @@ class NewCredentials:
     secret_access_key: str
 
 
-@dataclass(frozen=True)
-class KeyRecord:
-    account_id: str
-    secret: str
-    status: str
-
-
 def _new_access_key_id() -> str:
     return "AKIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
 
@@ -69,11 +62,9 @@ def ensure_system_account(conn, account_id: str, name: str, alias: str) -> None:
                              alias=alias, created_at=time.time())
 
 
-def lookup_key(conn, box: SecretBox, access_key_id: str) -> KeyRecord | None:
-    row = store.get_access_key(conn, access_key_id)
-    if row is None:
-        return None
-    return KeyRecord(row["account_id"], box.open(row["secret_ciphertext"], access_key_id), row["status"])
+def key_row(conn, access_key_id: str):
+    """The stored access key (account, status, sealed secret), or None."""
+    return store.get_access_key(conn, access_key_id)
 
 
 def list_accounts(conn) -> list[dict]:

@@ -7,7 +7,7 @@ import hashlib
 import time
 
 from amishare.domain import accounts
-from amishare.protocol.models import commercial_regions
+from amishare.models import commercial_regions
 from amishare.store import images as image_store
 from amishare.store import settings as settings_store
 from amishare.store import snapshots as snapshot_store

@@ -3,25 +3,16 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Connection
 
 from amishare.config import Settings
-
-
-@dataclass(frozen=True)
-class Caller:
-    account_id: str
-    region: str
-    access_key_id: str | None = None
-
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:iam::{self.account_id}:root"
+from amishare.domain.principal import Principal
 
 
 @dataclass
 class Ctx:
-    """Everything one API call works with: its transaction, its caller and its clock."""
+    """Everything one API call works with: its transaction, its principal, its Region and its clock."""
 
     conn: Connection
-    caller: Caller
+    principal: Principal
+    region: str
     now: float
     settings: Settings
     request_id: str = ""
@@ -30,8 +21,4 @@ class Ctx:
 
     @property
     def account_id(self) -> str:
-        return self.caller.account_id
-
-    @property
-    def region(self) -> str:
-        return self.caller.region
+        return self.principal.account_id

@@ -5,7 +5,7 @@ import re
 from fnmatch import fnmatchcase
 
 from amishare.errors import AwsError
-from amishare.protocol.models import commercial_regions
+from amishare.models import commercial_regions
 
 # us-east-1 has six zones, as on AWS; every other Region offers three.
 _ZONE_LETTERS = {"us-east-1": "abcdef"}

@@ -98,3 +98,8 @@ def check_resource_id(resource_id: str) -> str:
     if ids.resource_type(resource_id) is None:
         raise AwsError("InvalidID", f"The ID '{resource_id}' is not valid")
     return resource_id
+
+
+def own_tags(ctx, resource_id: str) -> list:
+    """The caller's tags on one of its resources, as the create calls return them."""
+    return store.for_resources(ctx.conn, ctx.account_id, [resource_id])[resource_id]

@@ -55,14 +55,33 @@ def parse_credential(text: str) -> Credential:
     return Credential(*parts)
 
 
-def extract(headers: dict[str, str], query: dict[str, str]) -> SignedParts:
-    """Find the signature in the Authorization header or in the presigned query."""
+def extract(headers: dict[str, str], url_query: dict[str, str]) -> SignedParts:
+    """Find the signature in the Authorization header or in the presigned URL query.
+
+    Presigned parameters are read from the URL only: a POST form is part of the signed
+    payload, never a place a signature may come from."""
     header = headers.get("authorization")
     if header is not None:
-        return _from_header(header, headers)
-    if "X-Amz-Signature" in query or "X-Amz-Credential" in query:
-        return _from_query(query)
-    raise AuthError("missing", "Request is missing Authentication Token")
+        parts = _from_header(header, headers)
+    elif "X-Amz-Signature" in url_query or "X-Amz-Credential" in url_query:
+        parts = _from_query(url_query)
+    else:
+        raise AuthError("missing", "Request is missing Authentication Token")
+    _check_signed_headers(parts, headers)
+    return parts
+
+
+# Headers that change what a request does or who makes it: when present, they must be signed.
+_MUST_SIGN_WHEN_PRESENT = ("x-amz-target", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
+
+
+def _check_signed_headers(parts: "SignedParts", headers: dict[str, str]) -> None:
+    signed = set(parts.signed_headers)
+    if "host" not in signed:
+        raise AuthError("signature", "'Host' must be a 'SignedHeader' in the AWS Authorization.")
+    for name in _MUST_SIGN_WHEN_PRESENT:
+        if name in headers and name not in signed:
+            raise AuthError("signature", f"'{name}' must be a 'SignedHeader' in the AWS Authorization.")
 
 
 def _from_header(header: str, headers: dict[str, str]) -> SignedParts:
@@ -138,13 +157,15 @@ def check_time(parts: SignedParts, now: datetime) -> None:
         )
 
 
-def _uri_encode(text: str) -> str:
-    return quote(text, safe="-_.~")
+def _uri_encode(raw: bytes) -> str:
+    return quote(raw, safe="-_.~")
 
 
-def canonical_query(pairs: list[tuple[str, str]], presigned: bool) -> str:
+def canonical_query(pairs: list[tuple[bytes, bytes]], presigned: bool) -> str:
+    """From the raw (percent-decoded) bytes, as AWS does: a parameter that isn't valid
+    UTF-8 still signs, and is refused later by validation, not as a bad signature."""
     encoded = sorted(
-        (_uri_encode(k), _uri_encode(v)) for k, v in pairs if not (presigned and k == "X-Amz-Signature")
+        (_uri_encode(k), _uri_encode(v)) for k, v in pairs if not (presigned and k == b"X-Amz-Signature")
     )
     return "&".join(f"{k}={v}" for k, v in encoded)
 
@@ -187,13 +208,10 @@ def expected_signature(
     parts: SignedParts,
     method: str,
     raw_path: str,
-    query_pairs: list[tuple[str, str]],
+    query_pairs: list[tuple[bytes, bytes]],
     headers: dict[str, str],
-    body: bytes,
+    payload_hash: str,
 ) -> str:
-    payload_hash = headers.get("x-amz-content-sha256")
-    if payload_hash is None or payload_hash == "":
-        payload_hash = hashlib.sha256(body).hexdigest()
     canonical = "\n".join(
         (
             method,
@@ -210,11 +228,14 @@ def expected_signature(
     return hmac.new(signing_key(secret, parts.credential), string_to_sign.encode(), hashlib.sha256).hexdigest()
 
 
-def verify(secret, parts, method, raw_path, query_pairs, headers, body) -> None:
-    payload_header = headers.get("x-amz-content-sha256")
-    if payload_header and payload_header not in ("UNSIGNED-PAYLOAD",) and payload_header != hashlib.sha256(body).hexdigest():
+def verify(secret, parts, method, raw_path, query_pairs, headers, body: bytes) -> None:
+    """The payload is always the body that arrived: a declared hash must be its hash
+    (UNSIGNED-PAYLOAD is not accepted by these services), and the signature covers it."""
+    payload_hash = hashlib.sha256(body).hexdigest()
+    declared = headers.get("x-amz-content-sha256")
+    if declared is not None and declared != payload_hash:
         raise AuthError("signature", "The provided 'x-amz-content-sha256' header does not match what was computed.")
-    expected = expected_signature(secret, parts, method, raw_path, query_pairs, headers, body)
+    expected = expected_signature(secret, parts, method, raw_path, query_pairs, headers, payload_hash)
     if not hmac.compare_digest(expected, parts.signature):
         raise AuthError(
             "signature",

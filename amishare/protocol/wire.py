@@ -5,8 +5,8 @@ are written back."""
 from dataclasses import dataclass
 
 from amishare.errors import AwsError
+from amishare.models import operation_model, service_model
 from amishare.protocol import jsonproto, query, xml
-from amishare.protocol.models import operation_model, service_model
 
 SERVICES = ("ec2", "sts", "kms", "organizations")
 

@@ -1,30 +1,65 @@
 """Operation handlers by service. A handler takes (ctx, params) and returns the
-output structure of its botocore operation model as a dict."""
+output structure of its botocore operation model as a dict.
+
+Each handler is registered with what authorization needs to know about it: the
+IAM action it is (``ec2:ModifyImageAttribute``) and how to name the resources
+it touches. The application authorizes a call from that declaration, once,
+before the handler runs.
+"""
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
+from botocore import xform_name
+
+from amishare.models import service_model
+
 READ_PREFIXES = ("Describe", "Get", "List")
+
+# resources(ctx, params) -> the ARNs (or Resource records) a call acts on; None means "*".
+ResourceNamer = Callable[..., list]
 
 
 @dataclass(frozen=True)
 class Operation:
+    service: str
     name: str
     handler: Callable
     writes: bool
+    action: str
+    resources: ResourceNamer | None = None
 
 
 REGISTRY: dict[str, dict[str, Operation]] = {}
 
 
-def operation(service: str, name: str | None = None, writes: bool | None = None):
+@lru_cache(maxsize=None)
+def _operation_names(service: str) -> dict[str, str]:
+    """snake_case function name -> the model's operation name (DescribeImages, CreateOrganizationalUnit, ...)."""
+    return {xform_name(name): name for name in service_model(service).operation_names}
+
+
+def iam_prefix(service: str) -> str:
+    return service_model(service).signing_name
+
+
+def operation(service: str, *, writes: bool | None = None, action: str | None = None,
+              resources: ResourceNamer | None = None):
     def register(fn):
-        op_name = name or "".join(part.capitalize() for part in fn.__name__.split("_"))
-        does_write = writes if writes is not None else not op_name.startswith(READ_PREFIXES)
-        REGISTRY.setdefault(service, {})[op_name] = Operation(op_name, fn, does_write)
+        name = _operation_names(service).get(fn.__name__)
+        if name is None:
+            raise LookupError(f"{service} has no operation named like {fn.__name__}")
+        does_write = writes if writes is not None else not name.startswith(READ_PREFIXES)
+        REGISTRY.setdefault(service, {})[name] = Operation(
+            service, name, fn, does_write, action or f"{iam_prefix(service)}:{name}", resources)
         return fn
 
     return register
+
+
+def lookup(service: str, name: str | None) -> Operation | None:
+    return REGISTRY.get(service, {}).get(name or "")
 
 
 def load_all() -> None:

@@ -6,6 +6,8 @@ writers queue on the lock instead of failing on an upgrade. PostgreSQL is used
 as configured by its URL.
 """
 
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +25,22 @@ class DatabaseTooNew(RuntimeError):
     pass
 
 
+# The deadline of the transaction running on this thread (time.monotonic()), if it has one.
+_deadline = threading.local()
+_PROGRESS_STEPS = 20_000  # SQLite VM instructions between deadline checks
+
+
+def _past_deadline() -> int:
+    deadline = getattr(_deadline, "at", None)
+    return 1 if deadline is not None and time.monotonic() > deadline else 0
+
+
+def is_timeout(exc: Exception) -> bool:
+    """A statement stopped because its transaction ran out of time (SQLite interrupt, PostgreSQL timeout)."""
+    message = str(exc).lower()
+    return "interrupted" in message or "statement timeout" in message
+
+
 def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -36,6 +54,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA case_sensitive_like=ON")
         cursor.close()
+        dbapi_connection.set_progress_handler(_past_deadline, _PROGRESS_STEPS)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
@@ -45,7 +64,7 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, statement_timeout: float | None = None) -> Engine:
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
             raise ValueError("amishare needs a database file or server; in-memory SQLite is not shared between processes")
@@ -55,7 +74,10 @@ def make_engine(url: str) -> Engine:
         return _sqlite_engine(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    connect_args = {}
+    if statement_timeout:
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout * 1000)}"
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
 
 
 def _alembic_config(connection: Connection) -> Config:
@@ -84,24 +106,30 @@ def migrate(engine: Engine) -> None:
 
 
 class Store:
-    def __init__(self, url: str):
+    def __init__(self, url: str, statement_timeout: float | None = None):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, statement_timeout)
 
     @contextmanager
-    def transaction(self, write: bool = True):
-        with self.engine.connect() as conn:
-            if write:
-                conn = conn.execution_options(write=True)
-            with conn.begin():
-                yield conn
+    def transaction(self, write: bool = True, timeout: float | None = None):
+        """One transaction; with `timeout`, its statements are interrupted once it has run that long
+        (SQLite; PostgreSQL bounds each statement with the store's statement_timeout)."""
+        _deadline.at = time.monotonic() + timeout if timeout else None
+        try:
+            with self.engine.connect() as conn:
+                if write:
+                    conn = conn.execution_options(write=True)
+                with conn.begin():
+                    yield conn
+        finally:
+            _deadline.at = None
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def open_store(url: str, run_migrations: bool = True) -> Store:
-    store = Store(url)
+def open_store(url: str, run_migrations: bool = True, statement_timeout: float | None = None) -> Store:
+    store = Store(url, statement_timeout)
     if run_migrations:
         migrate(store.engine)
     return store

@@ -1,6 +1,7 @@
 """Per-account, per-region settings and usage counters."""
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from amishare.store.schema import account_settings, idempotency, meta, usage_counters
 
@@ -25,6 +26,10 @@ def counter(conn, account_id, region, name) -> int:
     t = usage_counters
     query = select(t.c.value).where(t.c.account_id == account_id, t.c.region == region, t.c.name == name)
     if conn.dialect.name == "postgresql":
+        # The row must exist to be locked: a missing one would let two calls both read 0
+        # (each UPDATE then sees the other's committed row under READ COMMITTED).
+        conn.execute(pg_insert(t).values(account_id=account_id, region=region, name=name, value=0)
+                     .on_conflict_do_nothing())
         query = query.with_for_update()
     return conn.execute(query).scalar() or 0
 

@@ -1,4 +1,5 @@
 from amishare.domain import snapshots
+from amishare.domain import tags as tag_domain
 from amishare.services import operation
 from amishare.services.ec2 import shapes
 
@@ -6,10 +7,7 @@ from amishare.services.ec2 import shapes
 @operation("ec2")
 def create_snapshot(ctx, params):
     row = snapshots.create_snapshot(ctx, params["VolumeId"], params.get("Description"), params.get("TagSpecifications"))
-    from amishare.store import tags as tag_store
-
-    tags = tag_store.for_resources(ctx.conn, ctx.account_id, [row["snapshot_id"]])[row["snapshot_id"]]
-    return shapes.snapshot(row, tags, ctx.now)
+    return shapes.snapshot(row, tag_domain.own_tags(ctx, row["snapshot_id"]), ctx.now)
 
 
 @operation("ec2")

@@ -1,7 +1,7 @@
+from amishare.domain import tags as tag_domain
 from amishare.domain import volumes
 from amishare.services import operation
 from amishare.services.ec2 import shapes
-from amishare.store import tags as tag_store
 
 
 @operation("ec2")
@@ -12,8 +12,7 @@ def create_volume(ctx, params):
         throughput=params.get("Throughput"), encrypted=params.get("Encrypted"), kms_key_id=params.get("KmsKeyId"),
         multi_attach=params.get("MultiAttachEnabled"), tag_specifications=params.get("TagSpecifications"),
     )
-    tags = tag_store.for_resources(ctx.conn, ctx.account_id, [row["volume_id"]])[row["volume_id"]]
-    return shapes.volume(row, tags, ctx.now)
+    return shapes.volume(row, tag_domain.own_tags(ctx, row["volume_id"]), ctx.now)
 
 
 @operation("ec2")

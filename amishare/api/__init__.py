@@ -1,0 +1,1 @@
+"""The HTTP front end: authenticate, decode, invoke the application, encode."""

@@ -1,0 +1,101 @@
+"""The ASGI application: read the (capped) body, hand the request to a worker
+thread so that database work never runs on the event loop, and answer."""
+
+import asyncio
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from amishare.api.frontend import HttpApi, HttpRequest, Response
+from amishare.application import Application
+from amishare.config import Settings, default_db_url
+from amishare.domain import catalog
+from amishare.domain.secretbox import SecretBox
+from amishare.store.db import open_store
+
+HEALTH_PATH = "/_amishare/health"
+log = logging.getLogger("amishare")
+
+
+class App:
+    def __init__(self, api: HttpApi, settings: Settings):
+        self.api = api
+        self.settings = settings
+        self.executor = ThreadPoolExecutor(max_workers=settings.request_threads, thread_name_prefix="amishare")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        try:
+            body = await asyncio.wait_for(self._read_body(receive), self.settings.read_timeout)
+        except asyncio.TimeoutError:
+            await _send(send, Response(408, "text/plain", b"Request body not received in time", ""))
+            return
+        if body is None:
+            await _send(send, Response(413, "text/plain", b"Request body too large", ""))
+            return
+        if scope["path"] == HEALTH_PATH:
+            await _send(send, Response(200, "text/plain", b"ok", ""))
+            return
+        response = await asyncio.get_running_loop().run_in_executor(self.executor, self.api.handle, _request(scope, body))
+        await _send(send, response)
+
+    async def _read_body(self, receive) -> bytes | None:
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.settings.max_body:
+                return None
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
+
+    async def _lifespan(self, receive, send):
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.executor.shutdown(wait=False, cancel_futures=True)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _request(scope, body: bytes) -> HttpRequest:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+    client = scope.get("client")
+    return HttpRequest(scope["method"], raw_path, scope["query_string"], headers, body,
+                       client[0] if client else None, scope.get("scheme") == "https")
+
+
+async def _send(send, response: Response):
+    headers = [(b"content-type", response.content_type.encode()), (b"content-length", str(len(response.body)).encode())]
+    if response.request_id:
+        headers.append((b"x-amzn-requestid", response.request_id.encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def build_application(db_url: str, settings: Settings | None = None) -> Application:
+    settings = settings or Settings()
+    store = open_store(db_url, statement_timeout=settings.request_timeout)
+    with store.transaction() as conn:
+        catalog.ensure(conn)
+    return Application(store, settings, SecretBox.for_database(db_url))
+
+
+def create_app() -> App:
+    """Factory for uvicorn workers; configuration comes from the environment set by `amishare serve`."""
+    logging.basicConfig(level=os.environ.get("AMISHARE_LOG_LEVEL", "WARNING"))
+    application = build_application(default_db_url())
+    return App(HttpApi(application), application.settings)
