@@ -19,9 +19,14 @@ def _serve(args) -> int:
 
     build_application(args.db).store.dispose()
     print(f"amishare listening on http://{args.host}:{args.port} (database {args.db})", file=sys.stderr, flush=True)
+    from amishare.api.connections import GuardedHttpProtocol
+    from amishare.config import Settings
+
+    settings = Settings()
     uvicorn.run(
         "amishare.api.asgi:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        loop="uvloop", http="httptools", access_log=False, log_level=args.log_level, lifespan="on",
+        loop="uvloop", http=GuardedHttpProtocol, access_log=False, log_level=args.log_level, lifespan="on",
+        limit_concurrency=settings.max_connections, timeout_keep_alive=5,
     )
     return 0
 

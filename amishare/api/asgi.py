@@ -88,7 +88,7 @@ async def _send(send, response: Response):
 
 def build_application(db_url: str, settings: Settings | None = None) -> Application:
     settings = settings or Settings()
-    store = open_store(db_url, statement_timeout=settings.request_timeout)
+    store = open_store(db_url)
     with store.transaction() as conn:
         catalog.ensure(conn)
     return Application(store, settings, SecretBox.for_database(db_url))

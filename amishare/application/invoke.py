@@ -14,12 +14,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from amishare.application.authorize import authorize
 from amishare.application.call import Call, Outcome
 from amishare.application.identity import Identities
+from amishare.application.limits import bound_request
 from amishare.config import Settings
 from amishare.domain.context import Ctx
 from amishare.domain.secretbox import SecretBox
 from amishare.errors import AwsError, DryRunSucceeded
 from amishare.services import Operation, load_all, lookup
-from amishare.store.db import Store, is_timeout
+from amishare.store.db import DeadlineExceeded, Store, is_timeout
 
 log = logging.getLogger("amishare")
 
@@ -38,7 +39,7 @@ class Application:
         self.box = box
         self.identities = Identities(store, box)
         # Run in order inside the call's transaction, before the handler.
-        self.before: list[Step] = [authorize]
+        self.before: list[Step] = [bound_request, authorize]
         # Told about every call once it has ended, committed or not.
         self.observers: list[Observer] = []
 
@@ -85,7 +86,7 @@ class Application:
             except IntegrityError as exc:
                 if attempt == _ATTEMPTS - 1:
                     raise AwsError("Conflict", "The request conflicts with a concurrent change; retry it.", 409) from exc
-            except OperationalError as exc:
+            except (OperationalError, DeadlineExceeded) as exc:
                 if is_timeout(exc):
                     raise AwsError("ServiceUnavailable", "The request did not complete within its time budget; "
                                    "retry it, or ask for less at a time.", 503, sender=False) from None

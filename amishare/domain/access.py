@@ -65,6 +65,11 @@ def find_owned(ctx, image_id: str):
     return image
 
 
+# Up to this many named owners, each gets its own index-ordered branch (a page reads at most
+# a page from each); beyond it, one branch over all of them keeps the statement small.
+_OWNERS_AS_BRANCHES = 8
+
+
 def describe_branches(ctx, owners: list[str] | None, executable_users: list[str] | None):
     """Index-driven branches whose union is what DescribeImages may return.
 
@@ -79,13 +84,14 @@ def describe_branches(ctx, owners: list[str] | None, executable_users: list[str]
         # Another owner's images reach the caller only through the public set or the caller's
         # grants; each of those is driven by its own index, never by the owner's whole catalog.
         extra = [exec_condition] if exec_condition is not None else []
-        branches = []
-        for owner in owners:
-            if owner == me:
-                branches.append((("owner", owner), extra))
-                continue
-            branches.append((("owner_public", owner), extra))
-            branches.extend((("grant", g), [image_store.owned_by([owner])] + extra) for g in caller_grantees(ctx))
+        branches = [(("owner", me), extra)] if me in owners else []
+        others = [owner for owner in owners if owner != me]
+        if len(others) <= _OWNERS_AS_BRANCHES:
+            branches.extend((("owner_public", owner), extra) for owner in others)
+        else:  # one statement for many owners: its cost follows their public images, compiled once
+            branches.append((("owners_public", tuple(others)), extra))
+        if others:
+            branches.extend((("grant", g), [image_store.owned_by(others)] + extra) for g in caller_grantees(ctx))
         return branches
     if executable_users:
         branches = []

@@ -6,6 +6,7 @@ writers queue on the lock instead of failing on an upgrade. PostgreSQL is used
 as configured by its URL.
 """
 
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -35,8 +36,20 @@ def _past_deadline() -> int:
     return 1 if deadline is not None and time.monotonic() > deadline else 0
 
 
+class DeadlineExceeded(Exception):
+    """The transaction ran out of time between statements."""
+
+
+def check_deadline() -> None:
+    """For loops that run many statements: stop once the transaction's time is up."""
+    if _past_deadline():
+        raise DeadlineExceeded()
+
+
 def is_timeout(exc: Exception) -> bool:
-    """A statement stopped because its transaction ran out of time (SQLite interrupt, PostgreSQL timeout)."""
+    """A transaction stopped because it ran out of time (SQLite interrupt, PostgreSQL timeout, or between statements)."""
+    if isinstance(exc, DeadlineExceeded):
+        return True
     message = str(exc).lower()
     return "interrupted" in message or "statement timeout" in message
 
@@ -64,20 +77,27 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def make_engine(url: str, statement_timeout: float | None = None) -> Engine:
+def _private_files(path: Path) -> None:
+    """The database holds sealed secrets and every account's data: readable by its owner only.
+    SQLite gives the -wal and -shm files the mode of the database file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if candidate.exists():
+            os.chmod(candidate, 0o600)
+
+
+def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
             raise ValueError("amishare needs a database file or server; in-memory SQLite is not shared between processes")
         path = url.split("///", 1)[1] if "///" in url else ""
         if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_files(Path(path))
         return _sqlite_engine(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    connect_args = {}
-    if statement_timeout:
-        connect_args["options"] = f"-c statement_timeout={int(statement_timeout * 1000)}"
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
 def _alembic_config(connection: Connection) -> Config:
@@ -106,20 +126,23 @@ def migrate(engine: Engine) -> None:
 
 
 class Store:
-    def __init__(self, url: str, statement_timeout: float | None = None):
+    def __init__(self, url: str):
         self.url = url
-        self.engine = make_engine(url, statement_timeout)
+        self.engine = make_engine(url)
+        self.postgres = self.engine.dialect.name == "postgresql"
 
     @contextmanager
     def transaction(self, write: bool = True, timeout: float | None = None):
-        """One transaction; with `timeout`, its statements are interrupted once it has run that long
-        (SQLite; PostgreSQL bounds each statement with the store's statement_timeout)."""
+        """One transaction; with `timeout`, it is interrupted once it has run that long (SQLite: the
+        progress handler; PostgreSQL: a statement timeout local to the transaction)."""
         _deadline.at = time.monotonic() + timeout if timeout else None
         try:
             with self.engine.connect() as conn:
                 if write:
                     conn = conn.execution_options(write=True)
                 with conn.begin():
+                    if timeout and self.postgres:
+                        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(timeout * 1000))}")
                     yield conn
         finally:
             _deadline.at = None
@@ -128,8 +151,8 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(url: str, run_migrations: bool = True, statement_timeout: float | None = None) -> Store:
-    store = Store(url, statement_timeout)
+def open_store(url: str, run_migrations: bool = True) -> Store:
+    store = Store(url)
     if run_migrations:
         migrate(store.engine)
     return store

@@ -1,6 +1,6 @@
 """SQL for images, their block devices, product codes and launch permissions."""
 
-from sqlalchemy import and_, bindparam, delete, exists, false, func, insert, literal, or_, select, true, update
+from sqlalchemy import and_, bindparam, delete, exists, false, func, insert, literal, or_, select, true, union_all, update
 
 from amishare.store.filters import (
     match_bool,
@@ -11,6 +11,7 @@ from amishare.store.filters import (
     settled_state,
 )
 from amishare.store import paging
+from amishare.store.db import check_deadline
 from amishare.store.schema import (
     image_block_devices as bdm,
     image_launch_permissions as lp,
@@ -116,6 +117,8 @@ def _branch_query(region, driver, conditions, after, limit):
             query = query.where(c.is_public == true())
         elif kind == "owner_public":
             query = query.where(c.owner_id == value, c.is_public == true())
+        elif kind == "owners_public":
+            query = query.where(c.owner_id.in_(list(value)), c.is_public == true())
         elif kind == "ids":
             query = query.where(c.image_id.in_(list(value)))
         order = c.image_id
@@ -128,11 +131,20 @@ def select_branches(conn, region, branches, conditions, after=None, limit=None):
     Each branch reads at most `limit` rows from its own index range, so the cost
     follows the page size, not the catalog size.
     """
-    streams = [
-        conn.execute(_branch_query(region, driver, list(conditions) + list(extra), after, limit)).mappings().all()
-        for driver, extra in branches
-    ]
-    return paging.merge(streams, "image_id", limit)
+    rows = []
+    for start in range(0, len(branches), _BRANCHES_PER_STATEMENT):
+        check_deadline()
+        queries = [_branch_query(region, driver, list(conditions) + list(extra), after, limit)
+                   for driver, extra in branches[start:start + _BRANCHES_PER_STATEMENT]]
+        statement = queries[0] if len(queries) == 1 else union_all(*(select(q.subquery()) for q in queries))
+        rows.extend(conn.execute(statement).mappings().all())
+    rows.sort(key=lambda r: r["image_id"])
+    return paging.merge([rows], "image_id", limit)
+
+
+# Branches are sent to the database together, as one UNION ALL each (one round trip,
+# within SQLite's limit on compound selects).
+_BRANCHES_PER_STATEMENT = 100
 
 
 _BY_IDS = select(images).where(c.image_id.in_(bindparam("ids", expanding=True)), c.region == bindparam("region")).order_by(c.image_id)
