@@ -29,6 +29,8 @@ class Operation:
     writes: bool
     action: str
     resources: ResourceNamer | None = None
+    # context(ctx, params) -> condition keys the request itself supplies (ec2:Add/group, …).
+    context: Callable | None = None
 
 
 REGISTRY: dict[str, dict[str, Operation]] = {}
@@ -45,14 +47,14 @@ def iam_prefix(service: str) -> str:
 
 
 def operation(service: str, *, writes: bool | None = None, action: str | None = None,
-              resources: ResourceNamer | None = None):
+              resources: ResourceNamer | None = None, context: Callable | None = None):
     def register(fn):
         name = _operation_names(service).get(fn.__name__)
         if name is None:
             raise LookupError(f"{service} has no operation named like {fn.__name__}")
         does_write = writes if writes is not None else not name.startswith(READ_PREFIXES)
         REGISTRY.setdefault(service, {})[name] = Operation(
-            service, name, fn, does_write, action or f"{iam_prefix(service)}:{name}", resources)
+            service, name, fn, does_write, action or f"{iam_prefix(service)}:{name}", resources, context)
         return fn
 
     return register

@@ -6,21 +6,22 @@ from amishare.domain.images import details
 from amishare.protocol.scalars import iso8601
 from amishare.services import operation
 from amishare.services.ec2 import shapes
+from amishare.services.ec2.targets import IMAGE, SNAPSHOT, named, permission_context
 
 
-@operation("ec2")
+@operation("ec2", resources=named(IMAGE, "ImageId"), context=permission_context("LaunchPermission"))
 def modify_image_attribute(ctx, params):
     sharing.modify_image_attribute(ctx, params)
     return {}
 
 
-@operation("ec2")
+@operation("ec2", resources=named(IMAGE, "ImageId"))
 def reset_image_attribute(ctx, params):
     sharing.reset_image_attribute(ctx, params["ImageId"], params["Attribute"])
     return {}
 
 
-@operation("ec2")
+@operation("ec2", resources=named(IMAGE, "ImageId"))
 def cancel_image_launch_permission(ctx, params):
     sharing.cancel_launch_permission(ctx, params["ImageId"])
     return {"Return": True}
@@ -30,7 +31,7 @@ def _value(value):
     return {"Value": value} if value is not None else {}
 
 
-@operation("ec2")
+@operation("ec2", resources=named(IMAGE, "ImageId"))
 def describe_image_attribute(ctx, params):
     image = access.find_owned(ctx, params["ImageId"])
     attribute = params["Attribute"]
@@ -62,18 +63,18 @@ def describe_image_attribute(ctx, params):
     return out
 
 
-@operation("ec2")
+@operation("ec2", resources=named(SNAPSHOT, "SnapshotId"), context=permission_context("CreateVolumePermission"))
 def modify_snapshot_attribute(ctx, params):
     sharing.modify_snapshot_attribute(ctx, params)
     return {}
 
 
-@operation("ec2")
+@operation("ec2", resources=named(SNAPSHOT, "SnapshotId"))
 def describe_snapshot_attribute(ctx, params):
     return sharing.describe_snapshot_attribute(ctx, params["SnapshotId"], params["Attribute"])
 
 
-@operation("ec2")
+@operation("ec2", resources=named(SNAPSHOT, "SnapshotId"))
 def reset_snapshot_attribute(ctx, params):
     sharing.reset_snapshot_attribute(ctx, params["SnapshotId"], params["Attribute"])
     return {}

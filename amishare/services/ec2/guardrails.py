@@ -1,5 +1,6 @@
 from amishare.domain import guardrails, usage
 from amishare.services import operation
+from amishare.services.ec2.targets import IMAGE, named
 
 
 @operation("ec2")
@@ -17,41 +18,41 @@ def get_image_block_public_access_state(ctx, params):
     return {"ImageBlockPublicAccessState": guardrails.block_public_access_state(ctx), "ManagedBy": "account"}
 
 
-@operation("ec2")
+@operation("ec2", resources=named(IMAGE, "ImageId"))
 def enable_image_deprecation(ctx, params):
     guardrails.enable_deprecation(ctx, params["ImageId"], params["DeprecateAt"])
     return {"Return": True}
 
 
-@operation("ec2")
+@operation("ec2", resources=named(IMAGE, "ImageId"))
 def disable_image_deprecation(ctx, params):
     guardrails.disable_deprecation(ctx, params["ImageId"])
     return {"Return": True}
 
 
-@operation("ec2")
+@operation("ec2", resources=named(IMAGE, "ImageId"))
 def disable_image(ctx, params):
     guardrails.disable_image(ctx, params["ImageId"])
     return {"Return": True}
 
 
-@operation("ec2")
+@operation("ec2", resources=named(IMAGE, "ImageId"))
 def enable_image(ctx, params):
     guardrails.enable_image(ctx, params["ImageId"])
     return {"Return": True}
 
 
-@operation("ec2")
+@operation("ec2", resources=named(IMAGE, "ImageId"))
 def enable_image_deregistration_protection(ctx, params):
     return {"Return": guardrails.enable_protection(ctx, params["ImageId"], bool(params.get("WithCooldown")))}
 
 
-@operation("ec2")
+@operation("ec2", resources=named(IMAGE, "ImageId"))
 def disable_image_deregistration_protection(ctx, params):
     return {"Return": guardrails.disable_protection(ctx, params["ImageId"])}
 
 
-@operation("ec2")
+@operation("ec2", resources=named(IMAGE, "ImageId"))
 def create_image_usage_report(ctx, params):
     report_id = usage.create_report(ctx, params["ImageId"], params["ResourceTypes"], params.get("AccountIds"),
                                     params.get("ClientToken"), params.get("TagSpecifications"))

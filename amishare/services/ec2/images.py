@@ -1,14 +1,15 @@
 from amishare.domain import images
 from amishare.services import operation
 from amishare.services.ec2 import shapes
+from amishare.services.ec2.targets import IMAGE, INSTANCE, creates, named
 
 
-@operation("ec2")
+@operation("ec2", resources=creates("image"))
 def register_image(ctx, params):
     return {"ImageId": images.register_image(ctx, params)}
 
 
-@operation("ec2")
+@operation("ec2", resources=creates("image", named(INSTANCE, "InstanceId")))
 def create_image(ctx, params):
     image_id = images.create_image(
         ctx, params["InstanceId"], params["Name"], params.get("Description"), params.get("NoReboot", False),
@@ -17,7 +18,7 @@ def create_image(ctx, params):
     return {"ImageId": image_id}
 
 
-@operation("ec2")
+@operation("ec2", resources=creates("image", named(IMAGE, "SourceImageId", "SourceRegion")))
 def copy_image(ctx, params):
     return {"ImageId": images.copy_image(ctx, params)}
 
@@ -31,7 +32,7 @@ def describe_images(ctx, params):
     return {"Images": out, "NextToken": token}
 
 
-@operation("ec2")
+@operation("ec2", resources=named(IMAGE, "ImageId"))
 def deregister_image(ctx, params):
     results = images.deregister_image(ctx, params["ImageId"], params.get("DeleteAssociatedSnapshots", False))
     out = {"Return": True}

@@ -3,6 +3,7 @@ from itertools import groupby
 from amishare.domain import ids, instances
 from amishare.services import operation
 from amishare.services.ec2 import shapes
+from amishare.services.ec2.targets import IMAGE, INSTANCE, creates, creates_only, named
 
 
 def _reservations(ctx, rows):
@@ -20,7 +21,7 @@ def _reservations(ctx, rows):
     return out
 
 
-@operation("ec2")
+@operation("ec2", resources=creates("instance", named(IMAGE, "ImageId"), creates_only("volume")))
 def run_instances(ctx, params):
     return _reservations(ctx, instances.run_instances(ctx, params))[0]
 
@@ -38,16 +39,16 @@ def _change(ctx, params, operation_name, result_key):
     return {result_key: instances.change_state(ctx, instance_ids, operation_name)}
 
 
-@operation("ec2")
+@operation("ec2", resources=named(INSTANCE, "InstanceIds"))
 def stop_instances(ctx, params):
     return _change(ctx, params, "stop", "StoppingInstances")
 
 
-@operation("ec2")
+@operation("ec2", resources=named(INSTANCE, "InstanceIds"))
 def start_instances(ctx, params):
     return _change(ctx, params, "start", "StartingInstances")
 
 
-@operation("ec2")
+@operation("ec2", resources=named(INSTANCE, "InstanceIds"))
 def terminate_instances(ctx, params):
     return _change(ctx, params, "terminate", "TerminatingInstances")

@@ -1,14 +1,15 @@
 from amishare.domain import tags
 from amishare.services import operation
+from amishare.services.ec2.targets import tagged
 
 
-@operation("ec2")
+@operation("ec2", resources=tagged)
 def create_tags(ctx, params):
     tags.create_tags(ctx, params["Resources"], params["Tags"])
     return {}
 
 
-@operation("ec2")
+@operation("ec2", resources=tagged)
 def delete_tags(ctx, params):
     tags.delete_tags(ctx, params["Resources"], params.get("Tags"))
     return {}

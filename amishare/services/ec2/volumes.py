@@ -2,9 +2,10 @@ from amishare.domain import tags as tag_domain
 from amishare.domain import volumes
 from amishare.services import operation
 from amishare.services.ec2 import shapes
+from amishare.services.ec2.targets import SNAPSHOT, VOLUME, creates, named
 
 
-@operation("ec2")
+@operation("ec2", resources=creates("volume", named(SNAPSHOT, "SnapshotId")))
 def create_volume(ctx, params):
     row = volumes.create_volume(
         ctx, availability_zone=params.get("AvailabilityZone"), size=params.get("Size"),
@@ -15,7 +16,7 @@ def create_volume(ctx, params):
     return shapes.volume(row, tag_domain.own_tags(ctx, row["volume_id"]), ctx.now)
 
 
-@operation("ec2")
+@operation("ec2", resources=named(VOLUME, "VolumeId"))
 def delete_volume(ctx, params):
     volumes.delete_volume(ctx, params["VolumeId"])
     return {}

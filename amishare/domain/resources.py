@@ -1,0 +1,102 @@
+"""The resources a call acts on, as IAM names them: an ARN, the owning account
+and the condition keys the resource supplies (ec2:Owner, ec2:Public,
+ec2:ResourceTag/…, …). Read only when a policy will look at them."""
+
+from dataclasses import dataclass, field
+
+from amishare.domain.catalog import ALIAS_ACCOUNTS
+from amishare.store import images as image_store
+from amishare.store import instances as instance_store
+from amishare.store import snapshots as snapshot_store
+from amishare.store import tags as tag_store
+from amishare.store import volumes as volume_store
+
+_OWNER_ALIASES = {account: alias for alias, account in ALIAS_ACCOUNTS.items()}
+
+
+@dataclass(frozen=True)
+class Resource:
+    arn: str
+    account_id: str | None = None  # the owner, when the resource exists and has one
+    context: dict = field(default_factory=dict)  # lower-cased condition keys -> values
+
+
+def everything() -> Resource:
+    return Resource("*")
+
+
+def new(ctx, kind: str, region: str | None = None, account_id: str | None = None) -> Resource:
+    """A resource the call creates: arn:aws:ec2:REGION:ACCOUNT:volume/* and the like (images have no account)."""
+    owner = "" if kind == "image" else (account_id or ctx.account_id)
+    return Resource(f"arn:aws:ec2:{region or ctx.region}:{owner}:{kind}/*", ctx.account_id)
+
+
+def _with_tags(ctx, resource_id: str, owner: str, base: dict) -> dict:
+    """The owner's tags (tags are private to the owner) as ec2:ResourceTag/ and aws:ResourceTag/ keys."""
+    for tag in tag_store.for_resources(ctx.conn, owner, [resource_id])[resource_id]:
+        base[f"ec2:resourcetag/{tag['Key'].lower()}"] = [tag["Value"]]
+        base[f"aws:resourcetag/{tag['Key'].lower()}"] = [tag["Value"]]
+    return base
+
+
+def image(ctx, image_id: str, region: str | None = None) -> Resource:
+    region = region or ctx.region
+    arn = f"arn:aws:ec2:{region}::image/{image_id}"
+    row = image_store.get_in_region(ctx.conn, region, image_id) if isinstance(image_id, str) else None
+    if row is None:
+        return Resource(arn)
+    owner = row["owner_id"]
+    context = {
+        "ec2:owner": [_OWNER_ALIASES.get(owner, owner)],
+        "ec2:public": ["true" if row["is_public"] else "false"],
+        "ec2:imageid": [image_id],
+        "ec2:imagetype": ["machine"],
+        "ec2:rootdevicetype": [row["root_device_type"] or "ebs"],
+        "ec2:region": [region],
+    }
+    return Resource(arn, owner, _with_tags(ctx, image_id, owner, context))
+
+
+def snapshot(ctx, snapshot_id: str, region: str | None = None) -> Resource:
+    region = region or ctx.region
+    arn = f"arn:aws:ec2:{region}::snapshot/{snapshot_id}"
+    row = snapshot_store.get(ctx.conn, snapshot_id) if isinstance(snapshot_id, str) else None
+    if row is None or row["region"] != region:
+        return Resource(arn)
+    owner = row["owner_id"]
+    context = {"ec2:owner": [_OWNER_ALIASES.get(owner, owner)], "ec2:region": [region],
+               "ec2:snapshotid": [snapshot_id], "ec2:volumesize": [str(row["volume_size"])],
+               "ec2:encrypted": ["true" if row["encrypted"] else "false"]}
+    return Resource(arn, owner, _with_tags(ctx, snapshot_id, owner, context))
+
+
+def volume(ctx, volume_id: str) -> Resource:
+    row = volume_store.get(ctx.conn, volume_id) if isinstance(volume_id, str) else None
+    owner = row["owner_id"] if row is not None else ctx.account_id
+    arn = f"arn:aws:ec2:{ctx.region}:{owner}:volume/{volume_id}"
+    if row is None:
+        return Resource(arn)
+    context = {"ec2:region": [ctx.region], "ec2:volumeid": [volume_id],
+               "ec2:encrypted": ["true" if row["encrypted"] else "false"]}
+    return Resource(arn, owner, _with_tags(ctx, volume_id, owner, context))
+
+
+def instance(ctx, instance_id: str) -> Resource:
+    row = instance_store.get(ctx.conn, instance_id) if isinstance(instance_id, str) else None
+    owner = row["owner_id"] if row is not None else ctx.account_id
+    arn = f"arn:aws:ec2:{ctx.region}:{owner}:instance/{instance_id}"
+    if row is None:
+        return Resource(arn)
+    context = {"ec2:region": [ctx.region], "ec2:instanceid": [instance_id]}
+    return Resource(arn, owner, _with_tags(ctx, instance_id, owner, context))
+
+
+_BY_PREFIX = {"ami": image, "snap": snapshot, "vol": volume, "i": instance}
+
+
+def by_id(ctx, resource_id: str) -> Resource:
+    """Any taggable EC2 resource named by its id."""
+    namer = _BY_PREFIX.get(str(resource_id).split("-", 1)[0])
+    if namer is None:
+        return Resource(f"arn:aws:ec2:{ctx.region}:{ctx.account_id}:*/{resource_id}")
+    return namer(ctx, resource_id)
