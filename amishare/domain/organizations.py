@@ -1,6 +1,7 @@
 """AWS Organizations: the tree of roots, OUs and accounts that org and OU launch
-permissions (and key policy conditions) are evaluated against, live."""
+permissions (and key policy conditions) are evaluated against, live. Service control policies, the API that manages them, are in org_policies.py."""
 
+import json
 import re
 import secrets
 import string
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from amishare.domain import accounts, pagination
 from amishare.errors import AwsError
 from amishare.store import accounts as account_store
+from amishare.store import org_policies as policy_store
 from amishare.store import organizations as store
 
 _ALNUM = string.ascii_lowercase + string.digits
@@ -16,6 +18,16 @@ MAX_DEPTH = 5
 HANDSHAKE_DAYS = 15
 PARENT_RE = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
 OU_RE = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+
+SCP = "SERVICE_CONTROL_POLICY"
+# The AWS managed SCP: one policy for every organization, attached to the root, every OU
+# and every account while SCPs are enabled.
+FULL_AWS_ACCESS_ID = "p-FullAWSAccess"
+FULL_AWS_ACCESS_NAME = "FullAWSAccess"
+FULL_AWS_ACCESS_ARN = "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess"
+FULL_AWS_ACCESS_DESCRIPTION = "Allows access to every operation"
+FULL_AWS_ACCESS_CONTENT = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, indent=2)
 
 
 def _rand(n: int) -> str:
@@ -76,7 +88,7 @@ def _my_org(ctx):
     return store.org_by_id(ctx.conn, member["org_id"])
 
 
-def _managed_org(ctx):
+def managed_org(ctx):
     org = _my_org(ctx)
     if org["management_account_id"] != ctx.account_id:
         raise _denied()
@@ -98,17 +110,29 @@ def _name_of(conn, account_id: str) -> str:
 
 def organization_shape(ctx, org) -> dict:
     mgmt = org["management_account_id"]
+    # AWS reports SCPs (and only SCPs) as available in every organization with all features,
+    # whether or not they are enabled in the root; ListRoots tells that.
+    available = [{"Type": SCP, "Status": "ENABLED"}] if org["feature_set"] == "ALL" else []
     return {
         "Id": org["org_id"], "Arn": org_arn(mgmt, org["org_id"]), "FeatureSet": org["feature_set"],
         "MasterAccountArn": f"arn:aws:organizations::{mgmt}:account/{org['org_id']}/{mgmt}",
         "MasterAccountId": mgmt, "MasterAccountEmail": _email_of(ctx.conn, mgmt),
-        "AvailablePolicyTypes": [],
+        "AvailablePolicyTypes": available,
     }
 
 
-def _root_shape(org, node) -> dict:
-    return {"Id": node["node_id"], "Arn": f"arn:aws:organizations::{org['management_account_id']}:root/{org['org_id']}/{node['node_id']}",
-            "Name": node["name"], "PolicyTypes": []}
+def root_arn(org) -> str:
+    return f"arn:aws:organizations::{org['management_account_id']}:root/{org['org_id']}/{org['root_id']}"
+
+
+def root_shape(ctx, org) -> dict:
+    node = store.node(ctx.conn, org["root_id"])
+    types = [{"Type": t, "Status": "ENABLED"} for t in policy_store.enabled_types(ctx.conn, org["org_id"])]
+    return {"Id": node["node_id"], "Arn": root_arn(org), "Name": node["name"], "PolicyTypes": types}
+
+
+def account_arn(org, account_id) -> str:
+    return f"arn:aws:organizations::{org['management_account_id']}:account/{org['org_id']}/{account_id}"
 
 
 def _ou_shape(org, node) -> dict:
@@ -118,8 +142,7 @@ def _ou_shape(org, node) -> dict:
 
 def _account_shape(org, member) -> dict:
     return {
-        "Id": member["account_id"],
-        "Arn": f"arn:aws:organizations::{org['management_account_id']}:account/{org['org_id']}/{member['account_id']}",
+        "Id": member["account_id"], "Arn": account_arn(org, member["account_id"]),
         "Email": member["email"], "Name": member["name"], "Status": "ACTIVE", "State": "ACTIVE",
         "JoinedMethod": member["joined_method"], "JoinedTimestamp": member["joined_at"],
     }
@@ -175,7 +198,7 @@ def describe_organization(ctx) -> dict:
 
 
 def delete_organization(ctx) -> None:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     if store.count_members(ctx.conn, org["org_id"]) > 1:
         raise AwsError("OrganizationNotEmptyException",
                        "To delete an organization you must first remove all member accounts (except the management account).")
@@ -183,8 +206,22 @@ def delete_organization(ctx) -> None:
 
 
 def list_roots(ctx) -> list[dict]:
-    org = _managed_org(ctx)
-    return [_root_shape(org, store.node(ctx.conn, org["root_id"]))]
+    return [root_shape(ctx, managed_org(ctx))]
+
+
+# --- policies follow the tree: a new OU or account gets FullAWSAccess where SCPs are
+# enabled, as on AWS; an OU or account that leaves takes its attachments and tags along.
+
+
+def _adopt(ctx, org_id, target_id) -> None:
+    policy_store.lock_org(ctx.conn, org_id, share=True)  # not concurrently with Enable/DisablePolicyType
+    if policy_store.type_enabled(ctx.conn, org_id, SCP):
+        policy_store.attach(ctx.conn, org_id, FULL_AWS_ACCESS_ID, SCP, [target_id], ctx.now)
+
+
+def _forget(ctx, org_id, target_id) -> None:
+    policy_store.lock_org(ctx.conn, org_id, share=True)  # not concurrently with AttachPolicy
+    policy_store.forget_target(ctx.conn, target_id)
 
 
 # --- organizational units
@@ -209,7 +246,7 @@ def _ou(ctx, org, ou_id):
 
 
 def create_ou(ctx, parent_id, name) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     parent = _parent(ctx, org, parent_id)
     if not name or len(name) > 128:
         raise AwsError("InvalidInputException", "The OU name must be 1 to 128 characters.")
@@ -221,16 +258,17 @@ def create_ou(ctx, parent_id, name) -> dict:
     ou_id = f"ou-{org['root_id'][2:]}-{_rand(8)}"
     store.insert_node(ctx.conn, node_id=ou_id, org_id=org["org_id"], kind="ou", parent_id=parent_id, name=name,
                       path=f"{parent['path']}{ou_id}/", created_at=ctx.now)
+    _adopt(ctx, org["org_id"], ou_id)
     return _ou_shape(org, store.node(ctx.conn, ou_id))
 
 
 def describe_ou(ctx, ou_id) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     return _ou_shape(org, _ou(ctx, org, ou_id))
 
 
 def update_ou(ctx, ou_id, name) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     node = _ou(ctx, org, ou_id)
     if name and name != node["name"]:
         if store.unit_named(ctx.conn, node["parent_id"], name) is not None:
@@ -240,11 +278,12 @@ def update_ou(ctx, ou_id, name) -> dict:
 
 
 def delete_ou(ctx, ou_id) -> None:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     _ou(ctx, org, ou_id)
     if store.has_children(ctx.conn, ou_id):
         raise AwsError("OrganizationalUnitNotEmptyException",
                        "The specified OU is not empty. Move all accounts to another root or OU and delete all child OUs.")
+    _forget(ctx, org["org_id"], ou_id)
     store.delete_node(ctx.conn, ou_id)
 
 
@@ -252,16 +291,17 @@ def _page(rows, key, limit, fp):
     return pagination.page(rows, limit, key, fp)
 
 
-def _limit(max_results):
+def page_limit(max_results):
     if max_results is not None and not 1 <= max_results <= 20:
-        raise AwsError("InvalidInputException", "MaxResults must be between 1 and 20.")
+        reason = "MAX_VALUE_EXCEEDED" if max_results > 20 else "MIN_VALUE_EXCEEDED"
+        raise AwsError("InvalidInputException", "MaxResults must be between 1 and 20.", fields={"Reason": reason})
     return max_results
 
 
 def list_ous_for_parent(ctx, parent_id, max_results, token):
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     _parent(ctx, org, parent_id)
-    limit = _limit(max_results)
+    limit = page_limit(max_results)
     fp = pagination.fingerprint("ous", parent_id)
     rows = store.child_units(ctx.conn, parent_id, pagination.decode(token, fp), None if limit is None else limit + 1)
     rows, next_token = _page(rows, "node_id", limit, fp)
@@ -269,9 +309,9 @@ def list_ous_for_parent(ctx, parent_id, max_results, token):
 
 
 def list_children(ctx, parent_id, child_type, max_results, token):
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     _parent(ctx, org, parent_id)
-    limit = _limit(max_results)
+    limit = page_limit(max_results)
     fp = pagination.fingerprint("children", parent_id, child_type)
     after = pagination.decode(token, fp)
     fetch = None if limit is None else limit + 1
@@ -283,7 +323,7 @@ def list_children(ctx, parent_id, child_type, max_results, token):
 
 
 def list_parents(ctx, child_id):
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     if re.fullmatch(r"\d{12}", child_id or ""):
         member = store.membership(ctx.conn, child_id)
         if member is None or member["org_id"] != org["org_id"]:
@@ -311,10 +351,10 @@ def _member_of(ctx, org, account_id):
 
 
 def list_accounts(ctx, max_results, token, parent_id=None):
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     if parent_id is not None:
         _parent(ctx, org, parent_id)
-    limit = _limit(max_results)
+    limit = page_limit(max_results)
     fp = pagination.fingerprint("accounts", parent_id)
     rows = store.members(ctx.conn, org_id=org["org_id"], parent_id=parent_id,
                          after=pagination.decode(token, fp), limit=None if limit is None else limit + 1)
@@ -323,12 +363,12 @@ def list_accounts(ctx, max_results, token, parent_id=None):
 
 
 def describe_account(ctx, account_id) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     return _account_shape(org, _member_of(ctx, org, account_id))
 
 
 def move_account(ctx, account_id, source_id, destination_id) -> None:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     member = _member_of(ctx, org, account_id)
     _parent(ctx, org, source_id, "SourceParentNotFoundException")
     _parent(ctx, org, destination_id, "DestinationParentNotFoundException")
@@ -340,11 +380,12 @@ def move_account(ctx, account_id, source_id, destination_id) -> None:
 
 
 def remove_account(ctx, account_id) -> None:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     _member_of(ctx, org, account_id)
     if account_id == org["management_account_id"]:
         raise AwsError("MasterCannotLeaveOrganizationException",
                        "You can't remove the management account from an organization.")
+    _forget(ctx, org["org_id"], account_id)
     store.delete_member(ctx.conn, account_id)
 
 
@@ -353,11 +394,12 @@ def leave_organization(ctx) -> None:
     if org["management_account_id"] == ctx.account_id:
         raise AwsError("MasterCannotLeaveOrganizationException",
                        "You can't remove the management account from an organization. Delete the organization instead.")
+    _forget(ctx, org["org_id"], ctx.account_id)
     store.delete_member(ctx.conn, ctx.account_id)
 
 
 def create_account(ctx, email, name) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     request_id = "car-" + _rand(32)
     values = dict(request_id=request_id, org_id=org["org_id"], account_name=name, requested_at=ctx.now,
                   completed_at=ctx.now)
@@ -367,6 +409,7 @@ def create_account(ctx, email, name) -> dict:
         creds = accounts.create_account(ctx.conn, ctx.secrets, name=name, email=email)
         store.insert_member(ctx.conn, account_id=creds.account_id, org_id=org["org_id"], parent_id=org["root_id"],
                             email=email, name=name, joined_method="CREATED", joined_at=ctx.now)
+        _adopt(ctx, org["org_id"], creds.account_id)
         store.insert_create_request(ctx.conn, state="SUCCEEDED", failure_reason=None, account_id=creds.account_id, **values)
     return _create_status(store.create_request(ctx.conn, request_id))
 
@@ -378,7 +421,7 @@ def _create_status(row) -> dict:
 
 
 def describe_create_account_status(ctx, request_id) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     row = store.create_request(ctx.conn, request_id)
     if row is None or row["org_id"] != org["org_id"]:
         raise AwsError("CreateAccountStatusNotFoundException", "We can't find a create account request with the CreateAccountRequestId that you specified.")
@@ -389,7 +432,7 @@ def describe_create_account_status(ctx, request_id) -> dict:
 
 
 def invite(ctx, target, notes) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     if target.get("Type") != "ACCOUNT":
         raise AwsError("InvalidInputException", "Only invitations by account id (Type ACCOUNT) are supported.")
     target_id = target.get("Id", "")
@@ -439,6 +482,7 @@ def accept_handshake(ctx, handshake_id) -> dict:
     store.insert_member(ctx.conn, account_id=ctx.account_id, org_id=org["org_id"], parent_id=org["root_id"],
                         email=_email_of(ctx.conn, ctx.account_id), name=_name_of(ctx.conn, ctx.account_id),
                         joined_method="INVITED", joined_at=ctx.now)
+    _adopt(ctx, org["org_id"], ctx.account_id)
     store.update_handshake(ctx.conn, handshake_id, state="ACCEPTED")
     return _handshake_shape(ctx, store.handshake(ctx.conn, handshake_id))
 
@@ -462,14 +506,15 @@ def _close_handshake(ctx, handshake_id, party: str, state: str) -> dict:
 
 
 def list_handshakes(ctx, for_org: bool, max_results, token):
-    limit = _limit(max_results)
+    limit = page_limit(max_results)
     fp = pagination.fingerprint("handshakes", for_org)
     after = pagination.decode(token, fp)
     fetch = None if limit is None else limit + 1
     if for_org:
-        org = _managed_org(ctx)
+        org = managed_org(ctx)
         rows = store.handshakes_for(ctx.conn, org_id=org["org_id"], after=after, limit=fetch)
     else:
         rows = store.handshakes_for(ctx.conn, target_account_id=ctx.account_id, after=after, limit=fetch)
     rows, next_token = _page(rows, "handshake_id", limit, fp)
     return [_handshake_shape(ctx, r) for r in rows], next_token
+
