@@ -1,10 +1,13 @@
-"""Organizations policies: service control policies through the real API (boto3 and the aws CLI)."""
+"""Organizations policies: service control policies through the real API (boto3 and the aws
+CLI), and the SCP levels the authorization engine evaluates, read from the same database."""
 
 import json
 
 import pytest
 from botocore.exceptions import ClientError
 
+from amishare.domain import organizations, policy
+from amishare.store.db import open_store
 from test_organizations import Tree, join
 
 SCP = "SERVICE_CONTROL_POLICY"
@@ -352,3 +355,101 @@ def test_scp_flow_with_the_aws_cli(server, tmp_path):
     _, roots, _ = server.aws(mgmt, "organizations", "disable-policy-type", "--root-id", tree.root, "--policy-type", SCP)
     assert roots["Root"]["PolicyTypes"] == []
 
+
+# --- the levels the authorization engine evaluates
+
+
+def levels_of(server, account_id):
+    store = open_store(server.db_url, run_migrations=False)
+    try:
+        with store.transaction(write=False) as conn:
+            levels = organizations.scp_levels(conn, account_id)
+    finally:
+        store.dispose()
+    return None if levels is None else [[policy_id for policy_id, _ in level] for level in levels]
+
+
+def test_scp_levels_follow_the_tree_live(server):
+    mgmt, member, outsider = server.new_account(), server.new_account(), server.new_account()
+    tree = Tree(server, mgmt)
+    orgs = tree.orgs
+    tree.place(server, member, "Core")
+    assert levels_of(server, member.account_id) is None  # SCPs not enabled
+    orgs.enable_policy_type(RootId=tree.root, PolicyType=SCP)
+    assert levels_of(server, outsider.account_id) is None  # in no organization
+    assert levels_of(server, mgmt.account_id) is None  # SCPs don't apply to the management account
+    # Root, Eng, Platform, Core, the account.
+    assert levels_of(server, member.account_id) == [[FULL]] * 5
+    deny = orgs.create_policy(Content=DENY_EC2_DELETE, Description="", Name="deny", Type=SCP)["Policy"]["PolicySummary"]["Id"]
+    ec2_only = orgs.create_policy(Content=ALLOW_EC2, Description="", Name="ec2", Type=SCP)["Policy"]["PolicySummary"]["Id"]
+    orgs.attach_policy(PolicyId=deny, TargetId=tree.ou["Platform"]["Id"])
+    orgs.attach_policy(PolicyId=ec2_only, TargetId=tree.ou["Eng"]["Id"])
+    orgs.detach_policy(PolicyId=FULL, TargetId=tree.ou["Eng"]["Id"])
+    assert levels_of(server, member.account_id) == [[FULL], [ec2_only], sorted([FULL, deny]), [FULL], [FULL]]
+    # Moving the account changes its levels at once.
+    tree.move(member, "Core", "Sales")
+    assert levels_of(server, member.account_id) == [[FULL], [FULL], [FULL]]
+    tree.move(member, "Sales", "Apps")
+    assert levels_of(server, member.account_id) == [[FULL], [ec2_only], [FULL], [FULL]]
+    tree.move(member, "Apps", None)
+    assert levels_of(server, member.account_id) == [[FULL], [FULL]]
+    orgs.attach_policy(PolicyId=deny, TargetId=member.account_id)
+    assert levels_of(server, member.account_id) == [[FULL], sorted([FULL, deny])]
+    # Documents come parsed; disabling SCPs ends them.
+    store = open_store(server.db_url, run_migrations=False)
+    try:
+        with store.transaction(write=False) as conn:
+            levels = organizations.scp_levels(conn, member.account_id)
+    finally:
+        store.dispose()
+    assert dict(levels[1])[deny] == json.loads(DENY_EC2_DELETE)
+    assert dict(levels[0])[FULL]["Statement"] == [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+    orgs.disable_policy_type(RootId=tree.root, PolicyType=SCP)
+    assert levels_of(server, member.account_id) is None
+    orgs.remove_account_from_organization(AccountId=member.account_id)
+    orgs.enable_policy_type(RootId=tree.root, PolicyType=SCP)
+    assert levels_of(server, member.account_id) is None
+
+
+FULL_DOC = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def doc(*statements):
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def test_evaluate_scps():
+    ec2_only = doc({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"})
+    no_delete = doc({"Sid": "NoDelete", "Effect": "Deny", "Action": ["ec2:DeregisterImage", "ec2:Delete*"], "Resource": "*"})
+    eu_only = doc({"Effect": "Deny", "NotAction": "iam:*", "Resource": "*",
+                   "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}})
+    image = "arn:aws:ec2:eu-west-1::image/ami-12345678901234567"
+    assert organizations.evaluate_scps(None, "ec2:RunInstances", image) == (policy.ALLOW, [])
+    levels = [[("p-FullAWSAccess", FULL_DOC)], [("p-ec2only1", ec2_only)], [("p-FullAWSAccess", FULL_DOC)]]
+    decision, matched = organizations.evaluate_scps(levels, "ec2:RunInstances", image)
+    assert decision == policy.ALLOW and [(m.level, m.policy_id) for m in matched] == [
+        (0, "p-FullAWSAccess"), (1, "p-ec2only1"), (2, "p-FullAWSAccess")]
+    # Every level must allow: an OU allowing only EC2 implicitly denies KMS below it.
+    decision, matched = organizations.evaluate_scps(levels, "kms:Decrypt", "*")
+    assert decision == policy.NOT_APPLICABLE and {m.level for m in matched} == {0, 2}
+    # A deny at any level wins.
+    levels[2].append(("p-nodelete1", no_delete))
+    decision, matched = organizations.evaluate_scps(levels, "ec2:DeleteSnapshot", "*")
+    assert decision == policy.DENY and [(m.level, m.policy_id, m.statement["Sid"]) for m in matched] == [(2, "p-nodelete1", "NoDelete")]
+    assert organizations.evaluate_scps(levels, "ec2:CreateImage", "*")[0] == policy.ALLOW
+    # Conditions read the request context, keys in any case.
+    levels = [[("p-FullAWSAccess", FULL_DOC), ("p-euonly111", eu_only)]]
+    assert organizations.evaluate_scps(levels, "ec2:RunInstances", "*", {"aws:RequestedRegion": "eu-west-1"})[0] == policy.ALLOW
+    assert organizations.evaluate_scps(levels, "ec2:RunInstances", "*", {"AWS:requestedregion": "us-east-1"})[0] == policy.DENY
+    assert organizations.evaluate_scps(levels, "iam:CreateRole", "*", {"aws:RequestedRegion": "us-east-1"})[0] == policy.ALLOW
+    # A level with no policy (never, while AWS's invariants hold) allows nothing.
+    assert organizations.evaluate_scps([[("p-FullAWSAccess", FULL_DOC)], []], "ec2:RunInstances", "*")[0] == policy.NOT_APPLICABLE
+    # Conditions the engine can't evaluate never widen access: they deny, and they don't allow.
+    odd_deny = doc({"Effect": "Deny", "Action": "ec2:*", "Resource": "*",
+                    "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}})
+    odd_allow = doc({"Effect": "Allow", "Action": "ec2:*", "Resource": "*",
+                     "Condition": {"NumericLessThan": {"ec2:VolumeSize": "10"}}})
+    assert organizations.evaluate_scps([[("p-FullAWSAccess", FULL_DOC), ("p-odddeny11", odd_deny)]],
+                                       "ec2:RunInstances", "*")[0] == policy.DENY
+    assert organizations.evaluate_scps([[("p-oddallow1", odd_allow)]], "ec2:RunInstances", "*")[0] == policy.NOT_APPLICABLE
+    assert organizations.evaluate_scps([[("p-oddallow1", odd_allow)]], "s3:GetObject", "*")[0] == policy.NOT_APPLICABLE

@@ -1,13 +1,16 @@
 """AWS Organizations: the tree of roots, OUs and accounts that org and OU launch
-permissions (and key policy conditions) are evaluated against, live. Service control policies, the API that manages them, are in org_policies.py."""
+permissions (and key policy conditions) are evaluated against, live; and the
+service control policies that apply to an account, level by level down that tree
+(`scp_levels`, `evaluate_scps`). The policy API itself is in org_policies.py."""
 
 import json
 import re
 import secrets
 import string
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from amishare.domain import accounts, pagination
+from amishare.domain import accounts, pagination, policy
 from amishare.errors import AwsError
 from amishare.store import accounts as account_store
 from amishare.store import org_policies as policy_store
@@ -518,3 +521,77 @@ def list_handshakes(ctx, for_org: bool, max_results, token):
     rows, next_token = _page(rows, "handshake_id", limit, fp)
     return [_handshake_shape(ctx, r) for r in rows], next_token
 
+
+# --- service control policies, for the authorization engine
+
+
+def _scp_document(policy_id: str, content: str | None) -> dict:
+    return json.loads(FULL_AWS_ACCESS_CONTENT if policy_id == FULL_AWS_ACCESS_ID else content)
+
+
+def scp_levels(conn, account_id: str) -> list[list[tuple[str, dict]]] | None:
+    """The SCPs that bound what `account_id` may do, level by level, read live from the tree.
+
+    None when SCPs don't apply to the account: it is in no organization, it is the
+    management account, or SCPs are not enabled in its organization's root. Otherwise one
+    list per level, from the root down through each OU on the account's path to the account
+    itself, each holding the (policy_id, parsed document) pairs attached directly there, in
+    policy id order. An action is allowed by SCPs only if every level allows it and no
+    level denies it (`evaluate_scps`). Two indexed reads whatever the size of the
+    organization: the account's place in the tree, then the attachments on its path.
+    """
+    scope = policy_store.policy_scope(conn, account_id, SCP)
+    if scope is None or scope["type_status"] is None or scope["management_account_id"] == account_id:
+        return None
+    targets = [part for part in scope["path"].split("/") if part] + [account_id]
+    levels: dict[str, list[tuple[str, dict]]] = {target: [] for target in targets}
+    for target_id, policy_id, content in policy_store.attached_on_path(conn, scope["org_id"], targets, SCP):
+        levels[target_id].append((policy_id, _scp_document(policy_id, content)))
+    return [levels[target] for target in targets]
+
+
+class ScpStatement(NamedTuple):
+    level: int  # index into the levels: 0 is the root, the last is the account
+    policy_id: str
+    statement: dict
+
+
+def evaluate_scps(levels, action: str, resource: str, context: dict | None = None) -> tuple[str, list[ScpStatement]]:
+    """Decide one request against `scp_levels(...)`; returns (decision, matched statements).
+
+    - (policy.DENY, the Deny statements that match): a policy at some level denies it;
+    - (policy.ALLOW, the Allow statements that match, every level represented): allowed;
+    - (policy.NOT_APPLICABLE, the Allow statements that match): some level allows nothing
+      of it, an implicit deny; the levels missing from the statements are the ones that
+      don't allow it.
+    `levels` None (SCPs don't apply) is (policy.ALLOW, []). `context` maps condition keys
+    (any case) to a value or a list of values. A statement whose condition uses an operator
+    the engine can't evaluate counts as matching when it denies and not when it allows, so
+    an SCP never allows more than it says.
+    """
+    if levels is None:
+        return policy.ALLOW, []
+    values = {key.lower(): [str(v) for v in (value if isinstance(value, list) else [value])]
+              for key, value in (context or {}).items() if value is not None}
+    request = policy.Request("", action, resource, values)
+    denies: list[ScpStatement] = []
+    allows: list[ScpStatement] = []
+    every_level_allows = True
+    for level, attached in enumerate(levels):
+        allowed_here = False
+        for policy_id, document in attached:
+            statements = document.get("Statement")
+            for statement in statements if isinstance(statements, list) else [statements]:
+                deny = statement.get("Effect") == policy.DENY
+                try:
+                    applies = policy.identity_statement_applies(statement, request)
+                except policy.MalformedPolicy:
+                    applies = deny
+                if not applies:
+                    continue
+                (denies if deny else allows).append(ScpStatement(level, policy_id, statement))
+                allowed_here = allowed_here or not deny
+        every_level_allows = every_level_allows and allowed_here
+    if denies:
+        return policy.DENY, denies
+    return (policy.ALLOW if every_level_allows else policy.NOT_APPLICABLE), allows
