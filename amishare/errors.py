@@ -6,12 +6,16 @@ called; the domain only names the AWS error code and message.
 
 
 class AwsError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400, sender: bool = True):
+    """`fields` are further members of the error's modeled shape that the JSON protocol
+    writes next to the message, such as the `Reason` of an Organizations exception."""
+
+    def __init__(self, code: str, message: str, status: int = 400, sender: bool = True, fields: dict | None = None):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.status = status
         self.sender = sender
+        self.fields = fields
 
 
 def invalid_parameter(message: str) -> AwsError:

@@ -89,3 +89,30 @@ def test_concurrent_registrations_are_all_kept(busy_server):
     assert set(outcomes) <= {"ok", "InvalidAMIName.Duplicate"}, outcomes
     assert outcomes.count("ok") == 40
     assert sorted(i["Name"] for i in ec2.describe_images(Owners=["self"])["Images"]) == sorted(set(names))
+
+
+def test_concurrent_policy_changes_keep_the_scp_limits(busy_server):
+    srv = busy_server
+    mgmt = srv.new_account()
+    orgs = srv.client(mgmt, "organizations")
+    orgs.create_organization()
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    allow = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+    ids = [orgs.create_policy(Content=allow, Description="", Name=f"p{i}", Type="SERVICE_CONTROL_POLICY")
+           ["Policy"]["PolicySummary"]["Id"] for i in range(8)]
+    clients = [srv.client(mgmt, "organizations") for _ in range(8)]
+    # OUs created while SCPs are being enabled all end up with FullAWSAccess.
+    outcomes = _outcomes([lambda: clients[0].enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")] + [
+        (lambda c=clients[i], i=i: c.create_organizational_unit(ParentId=root, Name=f"ou{i}")) for i in range(1, 8)])
+    assert set(outcomes) == {"ok"}, outcomes
+    for ou in orgs.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]:
+        assert [p["Id"] for p in orgs.list_policies_for_target(TargetId=ou["Id"], Filter="SERVICE_CONTROL_POLICY")["Policies"]] \
+            == ["p-FullAWSAccess"]
+    # At most five SCPs on a target, and never fewer than one.
+    outcomes = _outcomes([(lambda c=clients[i], p=p: c.attach_policy(PolicyId=p, TargetId=root)) for i, p in enumerate(ids)])
+    assert outcomes.count("ok") == 4 and set(outcomes) <= {"ok", "ConstraintViolationException"}, outcomes
+    attached = [p["Id"] for p in orgs.list_policies_for_target(TargetId=root, Filter="SERVICE_CONTROL_POLICY")["Policies"]]
+    assert len(attached) == 5
+    outcomes = _outcomes([(lambda c=clients[i], p=p: c.detach_policy(PolicyId=p, TargetId=root)) for i, p in enumerate(attached)])
+    assert outcomes.count("ok") == 4 and set(outcomes) <= {"ok", "ConstraintViolationException"}, outcomes
+    assert len(orgs.list_policies_for_target(TargetId=root, Filter="SERVICE_CONTROL_POLICY")["Policies"]) == 1

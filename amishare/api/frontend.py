@@ -105,8 +105,8 @@ class HttpApi:
 
     @staticmethod
     def _error(wire: Wire, exc: AwsError, request_id: str) -> Response:
-        return Response(exc.status, wire.content_type(), wire.error(exc.code, exc.message, request_id, exc.sender),
-                        request_id)
+        body = wire.error(exc.code, exc.message, request_id, exc.sender, exc.fields)
+        return Response(exc.status, wire.content_type(), body, request_id)
 
     @staticmethod
     def _check_scope(parts) -> None:

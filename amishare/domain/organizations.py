@@ -1,14 +1,19 @@
 """AWS Organizations: the tree of roots, OUs and accounts that org and OU launch
-permissions (and key policy conditions) are evaluated against, live."""
+permissions (and key policy conditions) are evaluated against, live; and the
+service control policies that apply to an account, level by level down that tree
+(`scp_levels`, `evaluate_scps`). The policy API itself is in org_policies.py."""
 
+import json
 import re
 import secrets
 import string
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from amishare.domain import accounts, pagination
+from amishare.domain import accounts, pagination, policy
 from amishare.errors import AwsError
 from amishare.store import accounts as account_store
+from amishare.store import org_policies as policy_store
 from amishare.store import organizations as store
 
 _ALNUM = string.ascii_lowercase + string.digits
@@ -16,6 +21,16 @@ MAX_DEPTH = 5
 HANDSHAKE_DAYS = 15
 PARENT_RE = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
 OU_RE = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+
+SCP = "SERVICE_CONTROL_POLICY"
+# The AWS managed SCP: one policy for every organization, attached to the root, every OU
+# and every account while SCPs are enabled.
+FULL_AWS_ACCESS_ID = "p-FullAWSAccess"
+FULL_AWS_ACCESS_NAME = "FullAWSAccess"
+FULL_AWS_ACCESS_ARN = "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess"
+FULL_AWS_ACCESS_DESCRIPTION = "Allows access to every operation"
+FULL_AWS_ACCESS_CONTENT = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, indent=2)
 
 
 def _rand(n: int) -> str:
@@ -76,7 +91,7 @@ def _my_org(ctx):
     return store.org_by_id(ctx.conn, member["org_id"])
 
 
-def _managed_org(ctx):
+def managed_org(ctx):
     org = _my_org(ctx)
     if org["management_account_id"] != ctx.account_id:
         raise _denied()
@@ -98,17 +113,29 @@ def _name_of(conn, account_id: str) -> str:
 
 def organization_shape(ctx, org) -> dict:
     mgmt = org["management_account_id"]
+    # AWS reports SCPs (and only SCPs) as available in every organization with all features,
+    # whether or not they are enabled in the root; ListRoots tells that.
+    available = [{"Type": SCP, "Status": "ENABLED"}] if org["feature_set"] == "ALL" else []
     return {
         "Id": org["org_id"], "Arn": org_arn(mgmt, org["org_id"]), "FeatureSet": org["feature_set"],
         "MasterAccountArn": f"arn:aws:organizations::{mgmt}:account/{org['org_id']}/{mgmt}",
         "MasterAccountId": mgmt, "MasterAccountEmail": _email_of(ctx.conn, mgmt),
-        "AvailablePolicyTypes": [],
+        "AvailablePolicyTypes": available,
     }
 
 
-def _root_shape(org, node) -> dict:
-    return {"Id": node["node_id"], "Arn": f"arn:aws:organizations::{org['management_account_id']}:root/{org['org_id']}/{node['node_id']}",
-            "Name": node["name"], "PolicyTypes": []}
+def root_arn(org) -> str:
+    return f"arn:aws:organizations::{org['management_account_id']}:root/{org['org_id']}/{org['root_id']}"
+
+
+def root_shape(ctx, org) -> dict:
+    node = store.node(ctx.conn, org["root_id"])
+    types = [{"Type": t, "Status": "ENABLED"} for t in policy_store.enabled_types(ctx.conn, org["org_id"])]
+    return {"Id": node["node_id"], "Arn": root_arn(org), "Name": node["name"], "PolicyTypes": types}
+
+
+def account_arn(org, account_id) -> str:
+    return f"arn:aws:organizations::{org['management_account_id']}:account/{org['org_id']}/{account_id}"
 
 
 def _ou_shape(org, node) -> dict:
@@ -118,8 +145,7 @@ def _ou_shape(org, node) -> dict:
 
 def _account_shape(org, member) -> dict:
     return {
-        "Id": member["account_id"],
-        "Arn": f"arn:aws:organizations::{org['management_account_id']}:account/{org['org_id']}/{member['account_id']}",
+        "Id": member["account_id"], "Arn": account_arn(org, member["account_id"]),
         "Email": member["email"], "Name": member["name"], "Status": "ACTIVE", "State": "ACTIVE",
         "JoinedMethod": member["joined_method"], "JoinedTimestamp": member["joined_at"],
     }
@@ -175,7 +201,7 @@ def describe_organization(ctx) -> dict:
 
 
 def delete_organization(ctx) -> None:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     if store.count_members(ctx.conn, org["org_id"]) > 1:
         raise AwsError("OrganizationNotEmptyException",
                        "To delete an organization you must first remove all member accounts (except the management account).")
@@ -183,8 +209,22 @@ def delete_organization(ctx) -> None:
 
 
 def list_roots(ctx) -> list[dict]:
-    org = _managed_org(ctx)
-    return [_root_shape(org, store.node(ctx.conn, org["root_id"]))]
+    return [root_shape(ctx, managed_org(ctx))]
+
+
+# --- policies follow the tree: a new OU or account gets FullAWSAccess where SCPs are
+# enabled, as on AWS; an OU or account that leaves takes its attachments and tags along.
+
+
+def _adopt(ctx, org_id, target_id) -> None:
+    policy_store.lock_org(ctx.conn, org_id, share=True)  # not concurrently with Enable/DisablePolicyType
+    if policy_store.type_enabled(ctx.conn, org_id, SCP):
+        policy_store.attach(ctx.conn, org_id, FULL_AWS_ACCESS_ID, SCP, [target_id], ctx.now)
+
+
+def _forget(ctx, org_id, target_id) -> None:
+    policy_store.lock_org(ctx.conn, org_id, share=True)  # not concurrently with AttachPolicy
+    policy_store.forget_target(ctx.conn, target_id)
 
 
 # --- organizational units
@@ -209,7 +249,7 @@ def _ou(ctx, org, ou_id):
 
 
 def create_ou(ctx, parent_id, name) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     parent = _parent(ctx, org, parent_id)
     if not name or len(name) > 128:
         raise AwsError("InvalidInputException", "The OU name must be 1 to 128 characters.")
@@ -221,16 +261,17 @@ def create_ou(ctx, parent_id, name) -> dict:
     ou_id = f"ou-{org['root_id'][2:]}-{_rand(8)}"
     store.insert_node(ctx.conn, node_id=ou_id, org_id=org["org_id"], kind="ou", parent_id=parent_id, name=name,
                       path=f"{parent['path']}{ou_id}/", created_at=ctx.now)
+    _adopt(ctx, org["org_id"], ou_id)
     return _ou_shape(org, store.node(ctx.conn, ou_id))
 
 
 def describe_ou(ctx, ou_id) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     return _ou_shape(org, _ou(ctx, org, ou_id))
 
 
 def update_ou(ctx, ou_id, name) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     node = _ou(ctx, org, ou_id)
     if name and name != node["name"]:
         if store.unit_named(ctx.conn, node["parent_id"], name) is not None:
@@ -240,11 +281,12 @@ def update_ou(ctx, ou_id, name) -> dict:
 
 
 def delete_ou(ctx, ou_id) -> None:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     _ou(ctx, org, ou_id)
     if store.has_children(ctx.conn, ou_id):
         raise AwsError("OrganizationalUnitNotEmptyException",
                        "The specified OU is not empty. Move all accounts to another root or OU and delete all child OUs.")
+    _forget(ctx, org["org_id"], ou_id)
     store.delete_node(ctx.conn, ou_id)
 
 
@@ -252,16 +294,17 @@ def _page(rows, key, limit, fp):
     return pagination.page(rows, limit, key, fp)
 
 
-def _limit(max_results):
+def page_limit(max_results):
     if max_results is not None and not 1 <= max_results <= 20:
-        raise AwsError("InvalidInputException", "MaxResults must be between 1 and 20.")
+        reason = "MAX_VALUE_EXCEEDED" if max_results > 20 else "MIN_VALUE_EXCEEDED"
+        raise AwsError("InvalidInputException", "MaxResults must be between 1 and 20.", fields={"Reason": reason})
     return max_results
 
 
 def list_ous_for_parent(ctx, parent_id, max_results, token):
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     _parent(ctx, org, parent_id)
-    limit = _limit(max_results)
+    limit = page_limit(max_results)
     fp = pagination.fingerprint("ous", parent_id)
     rows = store.child_units(ctx.conn, parent_id, pagination.decode(token, fp), None if limit is None else limit + 1)
     rows, next_token = _page(rows, "node_id", limit, fp)
@@ -269,9 +312,9 @@ def list_ous_for_parent(ctx, parent_id, max_results, token):
 
 
 def list_children(ctx, parent_id, child_type, max_results, token):
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     _parent(ctx, org, parent_id)
-    limit = _limit(max_results)
+    limit = page_limit(max_results)
     fp = pagination.fingerprint("children", parent_id, child_type)
     after = pagination.decode(token, fp)
     fetch = None if limit is None else limit + 1
@@ -283,7 +326,7 @@ def list_children(ctx, parent_id, child_type, max_results, token):
 
 
 def list_parents(ctx, child_id):
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     if re.fullmatch(r"\d{12}", child_id or ""):
         member = store.membership(ctx.conn, child_id)
         if member is None or member["org_id"] != org["org_id"]:
@@ -311,10 +354,10 @@ def _member_of(ctx, org, account_id):
 
 
 def list_accounts(ctx, max_results, token, parent_id=None):
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     if parent_id is not None:
         _parent(ctx, org, parent_id)
-    limit = _limit(max_results)
+    limit = page_limit(max_results)
     fp = pagination.fingerprint("accounts", parent_id)
     rows = store.members(ctx.conn, org_id=org["org_id"], parent_id=parent_id,
                          after=pagination.decode(token, fp), limit=None if limit is None else limit + 1)
@@ -323,12 +366,12 @@ def list_accounts(ctx, max_results, token, parent_id=None):
 
 
 def describe_account(ctx, account_id) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     return _account_shape(org, _member_of(ctx, org, account_id))
 
 
 def move_account(ctx, account_id, source_id, destination_id) -> None:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     member = _member_of(ctx, org, account_id)
     _parent(ctx, org, source_id, "SourceParentNotFoundException")
     _parent(ctx, org, destination_id, "DestinationParentNotFoundException")
@@ -340,11 +383,12 @@ def move_account(ctx, account_id, source_id, destination_id) -> None:
 
 
 def remove_account(ctx, account_id) -> None:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     _member_of(ctx, org, account_id)
     if account_id == org["management_account_id"]:
         raise AwsError("MasterCannotLeaveOrganizationException",
                        "You can't remove the management account from an organization.")
+    _forget(ctx, org["org_id"], account_id)
     store.delete_member(ctx.conn, account_id)
 
 
@@ -353,11 +397,12 @@ def leave_organization(ctx) -> None:
     if org["management_account_id"] == ctx.account_id:
         raise AwsError("MasterCannotLeaveOrganizationException",
                        "You can't remove the management account from an organization. Delete the organization instead.")
+    _forget(ctx, org["org_id"], ctx.account_id)
     store.delete_member(ctx.conn, ctx.account_id)
 
 
 def create_account(ctx, email, name) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     request_id = "car-" + _rand(32)
     values = dict(request_id=request_id, org_id=org["org_id"], account_name=name, requested_at=ctx.now,
                   completed_at=ctx.now)
@@ -367,6 +412,7 @@ def create_account(ctx, email, name) -> dict:
         creds = accounts.create_account(ctx.conn, ctx.secrets, name=name, email=email)
         store.insert_member(ctx.conn, account_id=creds.account_id, org_id=org["org_id"], parent_id=org["root_id"],
                             email=email, name=name, joined_method="CREATED", joined_at=ctx.now)
+        _adopt(ctx, org["org_id"], creds.account_id)
         store.insert_create_request(ctx.conn, state="SUCCEEDED", failure_reason=None, account_id=creds.account_id, **values)
     return _create_status(store.create_request(ctx.conn, request_id))
 
@@ -378,7 +424,7 @@ def _create_status(row) -> dict:
 
 
 def describe_create_account_status(ctx, request_id) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     row = store.create_request(ctx.conn, request_id)
     if row is None or row["org_id"] != org["org_id"]:
         raise AwsError("CreateAccountStatusNotFoundException", "We can't find a create account request with the CreateAccountRequestId that you specified.")
@@ -389,7 +435,7 @@ def describe_create_account_status(ctx, request_id) -> dict:
 
 
 def invite(ctx, target, notes) -> dict:
-    org = _managed_org(ctx)
+    org = managed_org(ctx)
     if target.get("Type") != "ACCOUNT":
         raise AwsError("InvalidInputException", "Only invitations by account id (Type ACCOUNT) are supported.")
     target_id = target.get("Id", "")
@@ -439,6 +485,7 @@ def accept_handshake(ctx, handshake_id) -> dict:
     store.insert_member(ctx.conn, account_id=ctx.account_id, org_id=org["org_id"], parent_id=org["root_id"],
                         email=_email_of(ctx.conn, ctx.account_id), name=_name_of(ctx.conn, ctx.account_id),
                         joined_method="INVITED", joined_at=ctx.now)
+    _adopt(ctx, org["org_id"], ctx.account_id)
     store.update_handshake(ctx.conn, handshake_id, state="ACCEPTED")
     return _handshake_shape(ctx, store.handshake(ctx.conn, handshake_id))
 
@@ -462,14 +509,89 @@ def _close_handshake(ctx, handshake_id, party: str, state: str) -> dict:
 
 
 def list_handshakes(ctx, for_org: bool, max_results, token):
-    limit = _limit(max_results)
+    limit = page_limit(max_results)
     fp = pagination.fingerprint("handshakes", for_org)
     after = pagination.decode(token, fp)
     fetch = None if limit is None else limit + 1
     if for_org:
-        org = _managed_org(ctx)
+        org = managed_org(ctx)
         rows = store.handshakes_for(ctx.conn, org_id=org["org_id"], after=after, limit=fetch)
     else:
         rows = store.handshakes_for(ctx.conn, target_account_id=ctx.account_id, after=after, limit=fetch)
     rows, next_token = _page(rows, "handshake_id", limit, fp)
     return [_handshake_shape(ctx, r) for r in rows], next_token
+
+
+# --- service control policies, for the authorization engine
+
+
+def _scp_document(policy_id: str, content: str | None) -> dict:
+    return json.loads(FULL_AWS_ACCESS_CONTENT if policy_id == FULL_AWS_ACCESS_ID else content)
+
+
+def scp_levels(conn, account_id: str) -> list[list[tuple[str, dict]]] | None:
+    """The SCPs that bound what `account_id` may do, level by level, read live from the tree.
+
+    None when SCPs don't apply to the account: it is in no organization, it is the
+    management account, or SCPs are not enabled in its organization's root. Otherwise one
+    list per level, from the root down through each OU on the account's path to the account
+    itself, each holding the (policy_id, parsed document) pairs attached directly there, in
+    policy id order. An action is allowed by SCPs only if every level allows it and no
+    level denies it (`evaluate_scps`). Two indexed reads whatever the size of the
+    organization: the account's place in the tree, then the attachments on its path.
+    """
+    scope = policy_store.policy_scope(conn, account_id, SCP)
+    if scope is None or scope["type_status"] is None or scope["management_account_id"] == account_id:
+        return None
+    targets = [part for part in scope["path"].split("/") if part] + [account_id]
+    levels: dict[str, list[tuple[str, dict]]] = {target: [] for target in targets}
+    for target_id, policy_id, content in policy_store.attached_on_path(conn, scope["org_id"], targets, SCP):
+        levels[target_id].append((policy_id, _scp_document(policy_id, content)))
+    return [levels[target] for target in targets]
+
+
+class ScpStatement(NamedTuple):
+    level: int  # index into the levels: 0 is the root, the last is the account
+    policy_id: str
+    statement: dict
+
+
+def evaluate_scps(levels, action: str, resource: str, context: dict | None = None) -> tuple[str, list[ScpStatement]]:
+    """Decide one request against `scp_levels(...)`; returns (decision, matched statements).
+
+    - (policy.DENY, the Deny statements that match): a policy at some level denies it;
+    - (policy.ALLOW, the Allow statements that match, every level represented): allowed;
+    - (policy.NOT_APPLICABLE, the Allow statements that match): some level allows nothing
+      of it, an implicit deny; the levels missing from the statements are the ones that
+      don't allow it.
+    `levels` None (SCPs don't apply) is (policy.ALLOW, []). `context` maps condition keys
+    (any case) to a value or a list of values. A statement whose condition uses an operator
+    the engine can't evaluate counts as matching when it denies and not when it allows, so
+    an SCP never allows more than it says.
+    """
+    if levels is None:
+        return policy.ALLOW, []
+    values = {key.lower(): [str(v) for v in (value if isinstance(value, list) else [value])]
+              for key, value in (context or {}).items() if value is not None}
+    request = policy.Request("", action, resource, values)
+    denies: list[ScpStatement] = []
+    allows: list[ScpStatement] = []
+    every_level_allows = True
+    for level, attached in enumerate(levels):
+        allowed_here = False
+        for policy_id, document in attached:
+            statements = document.get("Statement")
+            for statement in statements if isinstance(statements, list) else [statements]:
+                deny = statement.get("Effect") == policy.DENY
+                try:
+                    applies = policy.identity_statement_applies(statement, request)
+                except policy.MalformedPolicy:
+                    applies = deny
+                if not applies:
+                    continue
+                (denies if deny else allows).append(ScpStatement(level, policy_id, statement))
+                allowed_here = allowed_here or not deny
+        every_level_allows = every_level_allows and allowed_here
+    if denies:
+        return policy.DENY, denies
+    return (policy.ALLOW if every_level_allows else policy.NOT_APPLICABLE), allows

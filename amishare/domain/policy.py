@@ -204,3 +204,11 @@ def evaluate(document: dict, request: Request) -> str:
                 return DENY
             decision = ALLOW
     return decision
+
+
+def identity_statement_applies(statement: dict, request: Request) -> bool:
+    """Whether one statement of an identity-style document applies to the request: an IAM
+    identity policy or a service control policy names no Principal, it applies to whoever it
+    is attached to. Raises MalformedPolicy for a condition operator the engine can't evaluate."""
+    bare = {k: v for k, v in statement.items() if k not in ("Principal", "NotPrincipal")}
+    return _statement_applies({**bare, "Principal": "*"}, request)

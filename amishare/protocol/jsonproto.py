@@ -74,5 +74,5 @@ def response(operation, result: dict) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def error(code: str, message: str) -> bytes:
-    return json.dumps({"__type": code, "message": message}).encode()
+def error(code: str, message: str, fields: dict | None = None) -> bytes:
+    return json.dumps({"__type": code, "message": message, **(fields or {})}).encode()

@@ -96,9 +96,9 @@ class Wire:
             return xml.ec2_response(model, result, request_id, namespace.rstrip("/"))
         return xml.query_response(model, result, request_id, namespace)
 
-    def error(self, code: str, message: str, request_id: str, sender: bool = True) -> bytes:
+    def error(self, code: str, message: str, request_id: str, sender: bool = True, fields: dict | None = None) -> bytes:
         if self.family == "json":
-            return jsonproto.error(code, message)
+            return jsonproto.error(code, message, fields)
         if self.family == "ec2":
             return xml.ec2_error(code, message, request_id)
         return xml.query_error(code, message, request_id, service_model(self.service).metadata["xmlNamespace"], sender)

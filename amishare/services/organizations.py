@@ -1,3 +1,4 @@
+from amishare.domain import org_policies as policies
 from amishare.domain import organizations as orgs
 from amishare.services import operation
 
@@ -139,3 +140,89 @@ def list_handshakes_for_account(ctx, params):
 def list_handshakes_for_organization(ctx, params):
     handshakes, token = orgs.list_handshakes(ctx, True, params.get("MaxResults"), params.get("NextToken"))
     return {"Handshakes": handshakes, "NextToken": token}
+
+
+# --- policies (service control policies)
+
+
+@operation(SERVICE)
+def enable_policy_type(ctx, params):
+    return {"Root": policies.enable_policy_type(ctx, params["RootId"], params["PolicyType"])}
+
+
+@operation(SERVICE)
+def disable_policy_type(ctx, params):
+    return {"Root": policies.disable_policy_type(ctx, params["RootId"], params["PolicyType"])}
+
+
+@operation(SERVICE)
+def create_policy(ctx, params):
+    return {"Policy": policies.create_policy(ctx, params["Content"], params["Description"], params["Name"],
+                                             params["Type"], params.get("Tags"))}
+
+
+@operation(SERVICE)
+def describe_policy(ctx, params):
+    return {"Policy": policies.describe_policy(ctx, params["PolicyId"])}
+
+
+@operation(SERVICE)
+def update_policy(ctx, params):
+    return {"Policy": policies.update_policy(ctx, params["PolicyId"], params.get("Name"), params.get("Description"),
+                                             params.get("Content"))}
+
+
+@operation(SERVICE)
+def delete_policy(ctx, params):
+    policies.delete_policy(ctx, params["PolicyId"])
+    return {}
+
+
+@operation(SERVICE)
+def list_policies(ctx, params):
+    found, token = policies.list_policies(ctx, params["Filter"], params.get("MaxResults"), params.get("NextToken"))
+    return {"Policies": found, "NextToken": token}
+
+
+@operation(SERVICE)
+def list_policies_for_target(ctx, params):
+    found, token = policies.list_policies_for_target(ctx, params["TargetId"], params["Filter"],
+                                                     params.get("MaxResults"), params.get("NextToken"))
+    return {"Policies": found, "NextToken": token}
+
+
+@operation(SERVICE)
+def list_targets_for_policy(ctx, params):
+    targets, token = policies.list_targets_for_policy(ctx, params["PolicyId"], params.get("MaxResults"),
+                                                      params.get("NextToken"))
+    return {"Targets": targets, "NextToken": token}
+
+
+@operation(SERVICE)
+def attach_policy(ctx, params):
+    policies.attach_policy(ctx, params["PolicyId"], params["TargetId"])
+    return {}
+
+
+@operation(SERVICE)
+def detach_policy(ctx, params):
+    policies.detach_policy(ctx, params["PolicyId"], params["TargetId"])
+    return {}
+
+
+@operation(SERVICE)
+def tag_resource(ctx, params):
+    policies.tag_resource(ctx, params["ResourceId"], params["Tags"])
+    return {}
+
+
+@operation(SERVICE)
+def untag_resource(ctx, params):
+    policies.untag_resource(ctx, params["ResourceId"], params["TagKeys"])
+    return {}
+
+
+@operation(SERVICE)
+def list_tags_for_resource(ctx, params):
+    tags, token = policies.list_tags(ctx, params["ResourceId"], params.get("NextToken"))
+    return {"Tags": tags, "NextToken": token}

@@ -1,7 +1,17 @@
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from amishare.store import paging
-from amishare.store.schema import create_account_requests, handshakes, org_accounts, org_units, organizations
+from amishare.store.schema import (
+    create_account_requests,
+    handshakes,
+    org_accounts,
+    org_policies,
+    org_policy_attachments,
+    org_policy_types,
+    org_tags,
+    org_units,
+    organizations,
+)
 
 
 def org_by_id(conn, org_id):
@@ -13,7 +23,7 @@ def insert_org(conn, **values):
 
 
 def delete_org(conn, org_id):
-    for table in (org_accounts, org_units):
+    for table in (org_tags, org_policy_attachments, org_policies, org_policy_types, org_accounts, org_units):
         conn.execute(delete(table).where(table.c.org_id == org_id))
     conn.execute(delete(handshakes).where(handshakes.c.org_id == org_id))
     conn.execute(delete(organizations).where(organizations.c.org_id == org_id))

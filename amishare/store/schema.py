@@ -347,6 +347,56 @@ create_account_requests = Table(
     Column("completed_at", Float),
 )
 
+# Organization policies (service control policies). The AWS managed FullAWSAccess
+# policy is built in (it belongs to no organization), so it has no row in
+# org_policies; its attachments name it like any other policy.
+
+org_policy_types = Table(
+    "org_policy_types",
+    metadata,
+    Column("org_id", String(40), ForeignKey("organizations.org_id", ondelete="CASCADE"), primary_key=True),
+    Column("policy_type", String(48), primary_key=True),  # SERVICE_CONTROL_POLICY, ...
+    Column("status", String(16), nullable=False),  # ENABLED
+    Column("enabled_at", Float, nullable=False),
+)
+
+org_policies = Table(
+    "org_policies",
+    metadata,
+    Column("policy_id", String(130), primary_key=True),
+    Column("org_id", String(40), ForeignKey("organizations.org_id", ondelete="CASCADE"), nullable=False),
+    Column("policy_type", String(48), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("description", String(512), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("org_id", "policy_type", "name", name="uq_org_policies_name"),
+    Index("ix_org_policies_org", "org_id", "policy_type", "policy_id"),
+)
+
+# target_id is the root (r-...), an OU (ou-...) or an account id.
+org_policy_attachments = Table(
+    "org_policy_attachments",
+    metadata,
+    Column("target_id", String(72), primary_key=True),
+    Column("policy_id", String(130), primary_key=True),
+    Column("org_id", String(40), ForeignKey("organizations.org_id", ondelete="CASCADE"), nullable=False),
+    Column("policy_type", String(48), nullable=False),
+    Column("attached_at", Float, nullable=False),
+    Index("ix_org_policy_attachments_policy", "org_id", "policy_id", "target_id"),
+)
+
+# Tags on Organizations resources: policies, the root, OUs and member accounts.
+org_tags = Table(
+    "org_tags",
+    metadata,
+    Column("resource_id", String(130), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", String(256), nullable=False),
+    Column("org_id", String(40), ForeignKey("organizations.org_id", ondelete="CASCADE"), nullable=False),
+    Index("ix_org_tags_org", "org_id", "resource_id"),
+)
+
 # Image usage reports: who runs instances from an image, counted when the report is made.
 image_usage_reports = Table(
     "image_usage_reports",
