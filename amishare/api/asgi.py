@@ -21,7 +21,9 @@ class App:
     def __init__(self, api: HttpApi, settings: Settings):
         self.api = api
         self.settings = settings
-        self.executor = ThreadPoolExecutor(max_workers=settings.request_threads, thread_name_prefix="amishare")
+        # 0 threads runs each request on the event loop itself (only for measuring what the threads cost).
+        self.executor = (ThreadPoolExecutor(max_workers=settings.request_threads, thread_name_prefix="amishare")
+                         if settings.request_threads > 0 else None)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "lifespan":
@@ -40,7 +42,11 @@ class App:
         if scope["path"] == HEALTH_PATH:
             await _send(send, Response(200, "text/plain", b"ok", ""))
             return
-        response = await asyncio.get_running_loop().run_in_executor(self.executor, self.api.handle, _request(scope, body))
+        request = _request(scope, body)
+        if self.executor is None:
+            response = self.api.handle(request)
+        else:
+            response = await asyncio.get_running_loop().run_in_executor(self.executor, self.api.handle, request)
         await _send(send, response)
 
     async def _read_body(self, receive) -> bytes | None:
@@ -61,7 +67,8 @@ class App:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                self.executor.shutdown(wait=False, cancel_futures=True)
+                if self.executor is not None:
+                    self.executor.shutdown(wait=False, cancel_futures=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
