@@ -15,12 +15,12 @@ from amishare.store import snapshots as snapshot_store
 from amishare.store import tags as tag_store
 from amishare.store import volumes as volume_store
 
-NAME_RE = re.compile(r"^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$")
+NAME_RE = re.compile(r"[A-Za-z0-9()\[\] ./\-'@_]{3,128}")
 IMAGE_COUNT = "images"
 
 
 def check_name(name: str) -> str:
-    if not NAME_RE.match(name or ""):
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise AwsError(
             "InvalidAMIName.Malformed",
             "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, "

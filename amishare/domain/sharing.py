@@ -13,8 +13,9 @@ from amishare.store import images as image_store
 from amishare.store import settings as settings_store
 from amishare.store import snapshots as snapshot_store
 
-ORG_ARN_RE = re.compile(r"^arn:aws:organizations::\d{12}:organization/o-[a-z0-9]{10,32}$")
-OU_ARN_RE = re.compile(r"^arn:aws:organizations::\d{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+# Matched whole and in ASCII (see amishare.domain.ids).
+ORG_ARN_RE = re.compile(r"arn:aws:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}")
+OU_ARN_RE = re.compile(r"arn:aws:organizations::[0-9]{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
 PUBLIC_COUNT = "public_images"
 ACCOUNT = "account"
 ORGANIZATION = "organization"
@@ -45,13 +46,13 @@ def parse_permissions(entries) -> tuple[bool, list[tuple[str, str]]]:
                 raise _bad_item(value, "group")
             public = True
         elif kind == "OrganizationArn":
-            if not ORG_ARN_RE.match(value):
+            if not ORG_ARN_RE.fullmatch(value):
                 raise AwsError("InvalidParameter",
                                f"The organization ARN '{value}' is not valid. Specify the full ARN, for example "
                                "arn:aws:organizations::123456789012:organization/o-123example.")
             grantees.append((ORGANIZATION, value))
         else:
-            if not OU_ARN_RE.match(value):
+            if not OU_ARN_RE.fullmatch(value):
                 raise AwsError("InvalidParameter",
                                f"The organizational unit ARN '{value}' is not valid. Specify the full ARN, for example "
                                "arn:aws:organizations::123456789012:ou/o-123example/ou-1234-5example.")

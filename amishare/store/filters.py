@@ -4,10 +4,11 @@ Values inside one filter are ORed, filters are ANDed; `*` and `?` are
 wildcards, matched case-sensitively as EC2 does.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import and_, case, exists, false, literal, or_, select
 
+from amishare.parsing import INTEGER_RE, parse_timestamp
 from amishare.store.schema import accounts, tags
 
 
@@ -56,10 +57,9 @@ def match_bool(column, values):
 def match_int(column, values):
     numbers = []
     for v in values:
-        try:
-            numbers.append(int(v))
-        except ValueError:
-            raise BadFilterValue(f"The filter value '{v}' is not an integer") from None
+        if not INTEGER_RE.fullmatch(v):
+            raise BadFilterValue(f"The filter value '{v}' is not an integer")
+        numbers.append(int(v))
     return column.in_(numbers)
 
 
@@ -70,10 +70,10 @@ def match_time(column, values):
         if "*" in v or "?" in v:
             conditions.append(_iso_prefix_range(column, v))
             continue
-        try:
-            moment = datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            raise BadFilterValue(f"The filter value '{v}' is not a timestamp") from None
+        parsed = parse_timestamp(v)
+        if parsed is None:
+            raise BadFilterValue(f"The filter value '{v}' is not a timestamp")
+        moment = parsed.timestamp()
         conditions.append(and_(column >= int(moment), column < int(moment) + 1))
     return or_(*conditions)
 
@@ -90,10 +90,9 @@ def _iso_prefix_range(column, pattern: str):
             break
     else:
         return column.is_not(None)
-    try:
-        start = datetime.fromisoformat(prefix[:length] + template[length:] + "+00:00")
-    except ValueError:
-        raise BadFilterValue(f"The filter value '{pattern}' is not a timestamp pattern") from None
+    start = parse_timestamp(prefix[:length] + template[length:] + "Z")
+    if start is None:
+        raise BadFilterValue(f"The filter value '{pattern}' is not a timestamp pattern")
     if unit == "year":
         end = start.replace(year=start.year + 1)
     elif unit == "month":
