@@ -129,7 +129,7 @@ def register_image(ctx, params) -> str:
         virtualization_type=params.get("VirtualizationType") or "hvm", root_device_name=root,
         root_device_type="instance-store" if location and not mappings else "ebs",
         boot_mode=params.get("BootMode"), kernel_id=params.get("KernelId"), ramdisk_id=params.get("RamdiskId"),
-        ena_support=params.get("EnaSupport", True), sriov_net_support=params.get("SriovNetSupport") or "simple",
+        ena_support=params.get("EnaSupport"), sriov_net_support=params.get("SriovNetSupport"),
         imds_support=params.get("ImdsSupport"), tpm_support=params.get("TpmSupport"),
         image_location=location,
     ), mappings, [], ready_after)
