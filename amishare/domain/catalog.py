@@ -15,7 +15,7 @@ from amishare.store import snapshots as snapshot_store
 AMAZON = "137112412989"
 MARKETPLACE = "679593333241"
 ALIAS_ACCOUNTS = {"amazon": AMAZON, "aws-marketplace": MARKETPLACE}
-CATALOG_VERSION = "1"
+CATALOG_VERSION = "2"
 MARKETPLACE_PRODUCT_CODE = "8fvb2dpwxzu4mvqp1jn4n8i7u"
 
 BASE_IMAGES = [
@@ -54,8 +54,26 @@ def ensure(conn) -> None:
     for region in sorted(commercial_regions()):
         for spec in BASE_IMAGES:
             _seed(conn, region, spec, created)
+            _restrict(conn, region, spec)
     settings_store.put_meta(conn, "catalog_version", CATALOG_VERSION)
     settings_store.put_meta(conn, "catalog_seeded_at", str(time.time()))
+
+
+def _snapshot_public(spec: dict) -> bool:
+    """Amazon's base snapshots can be read by everyone (so their images can be copied); a
+    Marketplace product's storage is its seller's alone: buyers launch the image, and can't
+    restore or copy its snapshot, which would bypass the product code."""
+    return not spec.get("product_code")
+
+
+def _restrict(conn, region: str, spec: dict) -> None:
+    """Databases seeded by an earlier catalog made every snapshot public; close the ones that
+    must not be."""
+    if _snapshot_public(spec):
+        return
+    snapshot_id = _stable_id("snap", region, spec["name"])
+    snapshot_store.update_snapshot(conn, snapshot_id, is_public=False)
+    snapshot_store.clear_permissions(conn, snapshot_id)
 
 
 def _seed(conn, region: str, spec: dict, created: float) -> None:
@@ -66,7 +84,7 @@ def _seed(conn, region: str, spec: dict, created: float) -> None:
     snapshot_store.insert_snapshot(
         conn, snapshot_id=snapshot_id, region=region, owner_id=spec["owner"], volume_id="vol-ffffffff",
         volume_size=spec["size"], description=f"Snapshot of {spec['name']}", state="completed", next_state=None,
-        next_state_at=None, start_time=created, encrypted=False, kms_key_id=None, is_public=True,
+        next_state_at=None, start_time=created, encrypted=False, kms_key_id=None, is_public=_snapshot_public(spec),
         source_snapshot_id=None, source_region=None,
     )
     codes = [{"product_code": spec["product_code"], "product_code_type": "marketplace"}] if spec.get("product_code") else []

@@ -84,7 +84,7 @@ def _device_mappings(ctx, mappings, root_device_name):
             row.update(volume_type=volume_type, iops=ebs.get("Iops"), throughput=ebs.get("Throughput"),
                        delete_on_termination=ebs.get("DeleteOnTermination", True))
             if ebs.get("SnapshotId"):
-                snapshot = ownership.readable_snapshot(ctx, ebs["SnapshotId"])
+                snapshot = ownership.own_snapshot_for_image(ctx, ebs["SnapshotId"])
                 size = ebs.get("VolumeSize") or snapshot["volume_size"]
                 if size < snapshot["volume_size"]:
                     raise AwsError(
@@ -201,7 +201,7 @@ def copy_image(ctx, params) -> str:
     if lifecycle.settled(source, ctx.now) != "available":
         raise AwsError("InvalidAMIID.Unavailable", f"The image id '[{source_id}]' is not available for copying.")
     devices = store.block_devices(ctx.conn, [source_id])[source_id]
-    snapshot_rows = snapshot_store.get_many(ctx.conn, [d["snapshot_id"] for d in devices if d["snapshot_id"]])
+    snapshot_rows = ownership.image_storage(ctx, source, devices)
     for snapshot in snapshot_rows.values():
         if snapshot["encrypted"]:
             keys.check_use(ctx, snapshot["kms_key_id"], source_id)

@@ -47,6 +47,7 @@ def run_instances(ctx, params):
     zone = check_zone(ctx, (params.get("Placement") or {}).get("AvailabilityZone"))
     requested = tags.from_specifications(params.get("TagSpecifications"), {"instance", "volume"})
     devices = image_store.block_devices(ctx.conn, [image_id])[image_id]
+    ownership.image_storage(ctx, image, devices)
     for device in devices:
         if device["encrypted"] and not device["no_device"]:
             keys.check_use(ctx, device["kms_key_id"], image_id)

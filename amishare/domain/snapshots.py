@@ -66,7 +66,8 @@ def copy_snapshot(ctx, source_snapshot_id, source_region, description, encrypted
 
 def delete_snapshot(ctx, snapshot_id):
     row = ownership.owned_snapshot(ctx, snapshot_id)
-    user = image_store.image_using_snapshot(ctx.conn, snapshot_id)
+    # Only the owner's own images hold a snapshot: another account's image never blocks its deletion.
+    user = image_store.image_using_snapshot(ctx.conn, snapshot_id, row["owner_id"])
     if user is not None:
         raise AwsError("InvalidSnapshot.InUse", f"The snapshot {snapshot_id} is currently in use by {user}")
     store.delete_snapshot(ctx.conn, row["snapshot_id"])

@@ -208,8 +208,16 @@ def product_codes(conn, image_ids) -> dict[str, list]:
     return out
 
 
-def image_using_snapshot(conn, snapshot_id) -> str | None:
-    query = select(bdm.c.image_id).where(bdm.c.snapshot_id == snapshot_id).limit(1)
+def image_using_snapshot(conn, snapshot_id, owner_id) -> str | None:
+    """An image of `owner_id` whose block devices use the snapshot (the snapshot index, then
+    the image's primary key)."""
+    query = (
+        select(bdm.c.image_id)
+        .join(images, images.c.image_id == bdm.c.image_id)
+        .where(bdm.c.snapshot_id == snapshot_id, c.owner_id == owner_id)
+        .order_by(bdm.c.image_id)
+        .limit(1)
+    )
     return conn.execute(query).scalar()
 
 
