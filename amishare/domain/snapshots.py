@@ -1,5 +1,7 @@
 """EBS snapshots: creation from volumes, copies, description and deletion."""
 
+from sqlalchemy import or_
+
 from amishare.domain import ids, keys, lifecycle, ownership, pagination, tags
 from amishare.domain.regions import check_region
 from amishare.errors import AwsError
@@ -74,6 +76,32 @@ def delete_snapshot(ctx, snapshot_id):
     tag_store.remove_all(ctx.conn, snapshot_id)
 
 
+def _restorable(ctx, restorable_by):
+    """RestorableByUserIds as (condition, index-driven branches), or (None, None).
+
+    `self` is the caller's own snapshots and those shared with it, `all` the public ones. Who an
+    owner shares with is the owner's business: another account id only selects the caller's own
+    snapshots shared with that account."""
+    if not restorable_by:
+        return None, None
+    me = ctx.account_id
+    conditions, branches = [], []
+    for user in dict.fromkeys(restorable_by):
+        if user in ("self", me):
+            conditions.append((store.c.owner_id == me) | store.restorable_by([me]))
+            branches += [(("owner", me), []), (("grant", me), [])]
+        elif user == "all":
+            conditions.append(store.c.is_public == True)  # noqa: E712
+            branches.append((("public", None), []))
+        elif ids.is_account_id(user):
+            shared = (store.c.owner_id == me) & store.restorable_by([user])
+            conditions.append(shared)
+            branches.append((("owner", me), [shared]))
+        else:
+            raise AwsError("InvalidUserID.Malformed", f'Invalid user id: "{user}"')
+    return or_(*conditions), branches
+
+
 def describe_snapshots(ctx, snapshot_ids, owner_ids, restorable_by, filters, max_results, next_token):
     from amishare.domain.access import resolve_owners
 
@@ -89,34 +117,22 @@ def describe_snapshots(ctx, snapshot_ids, owner_ids, restorable_by, filters, max
         raise AwsError("InvalidParameterValue", str(exc)) from None
     me = ctx.account_id
     readable = store.readable_by(me)
-    if restorable_by:
-        users = []
-        for user in restorable_by:
-            if user in ("self", me):
-                users.append(me)
-            elif user == "all":
-                users.append("all")
-            elif ids.is_account_id(user):
-                users.append(user)
-            else:
-                raise AwsError("InvalidUserID.Malformed", f'Invalid user id: "{user}"')
-        restorable = store.restorable_by([u for u in users if u != "all"])
-        if "all" in users:
-            restorable = restorable | (store.c.is_public == True)  # noqa: E712
-        if me in users:
-            restorable = restorable | (store.c.owner_id == me)
+    restorable, restorable_branches = _restorable(ctx, restorable_by)
+    if restorable is not None:
         conditions.append(restorable)
     if snapshot_ids:
         branches = [(("ids", snapshot_ids), [readable])]
     elif owner_ids:
         owners = resolve_owners(ctx, owner_ids)
         branches = [(("owner", o), [] if o == me else [readable]) for o in owners]
+    elif restorable_branches:
+        branches = restorable_branches
     else:
         branches = [(("owner", me), []), (("public", None), []), (("grant", me), [])]
     rows = store.select_branches(ctx.conn, ctx.region, branches, conditions, after, None if limit is None else limit + 1)
     if snapshot_ids:
         missing = [s for s in snapshot_ids if s not in {r["snapshot_id"] for r in rows}]
-        if missing and not filters:
+        if missing and not filters and restorable is None:
             raise ids.not_found("snap", missing)
     rows, token = pagination.page(rows, limit, "snapshot_id", fp)
     own_tags = tag_store.for_resources(ctx.conn, me, [r["snapshot_id"] for r in rows if r["owner_id"] == me])
