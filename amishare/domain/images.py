@@ -3,7 +3,7 @@
 import json
 import re
 
-from amishare.domain import access, ids, keys, lifecycle, ownership, pagination, tags
+from amishare.domain import access, catalog, ids, keys, lifecycle, ownership, pagination, tags
 from amishare.domain import guardrails, sharing
 from amishare.domain import snapshots as snapshot_domain
 from amishare.domain.regions import check_region
@@ -14,6 +14,13 @@ from amishare.store import settings as settings_store
 from amishare.store import snapshots as snapshot_store
 from amishare.store import tags as tag_store
 from amishare.store import volumes as volume_store
+
+# DescribeImages filters: the image's own columns (store), and facts of the built-in catalog.
+FILTERS = {
+    **store.FILTERS,
+    "free-tier-eligible": lambda v, now: filter_sql.match_condition(store.owned_by(catalog.FREE_TIER_OWNERS), v),
+    "public-ssm-parameter-name": lambda v, now: store.named(catalog.AMAZON, catalog.images_named_by_parameters(v)),
+}
 
 NAME_RE = re.compile(r"[A-Za-z0-9()\[\] ./\-'@_]{3,128}")
 IMAGE_COUNT = "images"
@@ -280,7 +287,7 @@ def describe_images(ctx, params):
     fp = pagination.fingerprint("images", ctx.account_id, owners, executable, filters, image_ids)
     after = pagination.decode(params.get("NextToken"), fp)
     try:
-        conditions = filter_sql.build(filters, store.FILTERS, store.c.image_id, ctx.account_id, ctx.now)
+        conditions = filter_sql.build(filters, FILTERS, store.c.image_id, ctx.account_id, ctx.now)
     except filter_sql.UnknownFilter as exc:
         raise AwsError("InvalidParameterValue", f"The filter '{exc}' is invalid") from None
     except filter_sql.BadFilterValue as exc:

@@ -6,7 +6,7 @@ wildcards, matched case-sensitively as EC2 does.
 
 from datetime import timedelta
 
-from sqlalchemy import and_, case, exists, false, literal, or_, select
+from sqlalchemy import and_, case, exists, false, literal, not_, or_, select, true
 
 from amishare.parsing import INTEGER_RE, parse_timestamp
 from amishare.store.schema import accounts, tags
@@ -43,12 +43,28 @@ def match_text(column, values):
     return or_(*conditions) if conditions else false()
 
 
-def match_bool(column, values):
+def _booleans(values) -> set[bool]:
     wanted = set()
     for v in values:
         if v.lower() not in ("true", "false"):
             raise BadFilterValue(f"The filter value '{v}' is not a boolean")
         wanted.add(v.lower() == "true")
+    return wanted
+
+
+def match_condition(condition, values):
+    """A Boolean filter on a fact that is a condition: `true` selects the rows it holds for,
+    `false` the others."""
+    wanted = _booleans(values)
+    if not wanted:
+        return false()
+    if len(wanted) == 2:
+        return true()
+    return condition if True in wanted else not_(condition)
+
+
+def match_bool(column, values):
+    wanted = _booleans(values)
     if len(wanted) == 2:
         return column.is_not(None)
     return column == wanted.pop() if True in wanted else or_(column == False, column.is_(None))  # noqa: E712

@@ -1,9 +1,10 @@
 """SQL for images, their block devices, product codes and launch permissions."""
 
-from sqlalchemy import and_, bindparam, delete, exists, false, func, insert, literal, or_, select, true, update
+from sqlalchemy import and_, bindparam, case, delete, exists, false, func, insert, literal, null, or_, select, true, update
 
 from amishare.store.filters import (
     match_bool,
+    match_condition,
     match_int,
     match_text,
     match_time,
@@ -27,6 +28,17 @@ def _bdm_exists(condition):
 
 def _text(column):
     return lambda values, now: match_text(column, values)
+
+
+# The reason EC2 gives for an image in the failed state (the only state with a reason).
+FAILED_STATE_REASON = {"Code": "Client.InvalidSnapshot", "Message": "Failed"}
+
+
+def _state_reason(key):
+    def condition(values, now):
+        reason = case((settled_state(images, now) == "failed", literal(FAILED_STATE_REASON[key])), else_=null())
+        return match_text(reason, values)
+    return condition
 
 
 FILTERS = {
@@ -66,6 +78,10 @@ FILTERS = {
     "virtualization-type": _text(c.virtualization_type),
     "boot-mode": _text(c.boot_mode),
     "imds-support": _text(c.imds_support),
+    # Allowed AMIs is not configured for any account, so every image is allowed.
+    "image-allowed": lambda v, now: match_condition(true(), v),
+    "state-reason-code": _state_reason("Code"),
+    "state-reason-message": _state_reason("Message"),
 }
 
 
@@ -78,6 +94,11 @@ def owned_by(account_ids):
 
 def public():
     return c.is_public == true()
+
+
+def named(owner_id, names):
+    """The owner's images with one of these names (its owner index, then the name)."""
+    return and_(c.owner_id == owner_id, c.name.in_(list(names))) if names else false()
 
 
 def granted_to(grantees):
