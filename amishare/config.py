@@ -27,6 +27,10 @@ class Settings:
     max_launch_permission_accounts: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_SHARED_ACCOUNTS", 1000))
     max_public_images: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_PUBLIC_IMAGES", 5))
     max_images: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_IMAGES", 50000))
+    # Running (pending or running) instances and EBS volumes per account and Region. AWS counts
+    # On-Demand vCPUs and volume storage; counts bound what one account can make the store hold.
+    max_instances: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_INSTANCES", 1000))
+    max_volumes: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_VOLUMES", 5000))
 
 
 DEFAULT_DB_FILE = "amishare.db"

@@ -6,6 +6,7 @@ import re
 from amishare.domain import access, catalog, ids, keys, lifecycle, ownership, pagination, tags
 from amishare.domain import guardrails, sharing
 from amishare.domain import snapshots as snapshot_domain
+from amishare.domain import volumes as volume_domain
 from amishare.domain.regions import check_region
 from amishare.errors import AwsError
 from amishare.store import filters as filter_sql
@@ -74,6 +75,7 @@ def _insert(ctx, row: dict, block_devices: list[dict], product_codes: list[dict]
 
 def _device_mappings(ctx, mappings, root_device_name):
     """Validate RegisterImage block device mappings; return rows and when their snapshots complete."""
+    volume_domain.check_mapping_count(len(mappings or ()))
     rows, seen, ready_after = [], set(), None
     for mapping in mappings or ():
         device = mapping.get("DeviceName")
@@ -208,6 +210,7 @@ def copy_image(ctx, params) -> str:
     if lifecycle.settled(source, ctx.now) != "available":
         raise AwsError("InvalidAMIID.Unavailable", f"The image id '[{source_id}]' is not available for copying.")
     devices = store.block_devices(ctx.conn, [source_id])[source_id]
+    volume_domain.check_mapping_count(len(devices))
     snapshot_rows = ownership.image_storage(ctx, source, devices)
     for snapshot in snapshot_rows.values():
         if snapshot["encrypted"]:

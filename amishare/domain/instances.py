@@ -10,11 +10,15 @@ from amishare.errors import AwsError
 from amishare.store import filters as filter_sql
 from amishare.store import images as image_store
 from amishare.store import instances as store
+from amishare.store import settings as settings_store
 from amishare.store import tags as tag_store
 from amishare.store import volumes as volume_store
 
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
 MAX_PER_CALL = 100
+# Instances counted against the running-instances quota (usage counter, kept on each change).
+INSTANCE_COUNT = "instances"
+_COUNTED = frozenset({"pending", "running"})
 
 
 def state_of(row, now):
@@ -51,7 +55,11 @@ def run_instances(ctx, params):
     for device in devices:
         if device["encrypted"] and not device["no_device"]:
             keys.check_use(ctx, device["kms_key_id"], image_id)
+    volume_domain.check_mapping_count(len(params.get("BlockDeviceMappings") or ()))
     overrides = {m.get("DeviceName"): m for m in params.get("BlockDeviceMappings") or ()}
+    volumes_each = len(_volume_devices(devices, overrides))
+    volume_domain.check_mapping_count(volumes_each)
+    count = _launchable(ctx, low, count, volumes_each)
     codes = [{"ProductCodeId": c["product_code"], "ProductCodeType": c["product_code_type"]}
              for c in image_store.product_codes(ctx.conn, [image_id])[image_id]]
     reservation_id = ids.new_id("r")
@@ -72,6 +80,7 @@ def run_instances(ctx, params):
             client_token=token, ebs_optimized=bool(params.get("EbsOptimized")), **timing,
         ))
     store.insert_instances(ctx.conn, rows)
+    settings_store.add_to_counter(ctx.conn, ctx.account_id, ctx.region, INSTANCE_COUNT, len(rows))
     for row in rows:
         _attach_image_volumes(ctx, row["instance_id"], zone, devices, overrides, requested.get("volume"))
         if requested.get("instance"):
@@ -80,11 +89,33 @@ def run_instances(ctx, params):
     return store.by_reservation(ctx.conn, reservation_id)
 
 
-def _attach_image_volumes(ctx, instance_id, zone, devices, overrides, volume_tags):
+def _volume_devices(devices, overrides) -> list[tuple[dict, dict]]:
+    """(image device, its override) for each EBS volume an instance launched from the image gets."""
+    out = []
     for device in devices:
         override = overrides.get(device["device_name"], {})
         if device["no_device"] or "NoDevice" in override or device["snapshot_id"] is None and device["volume_size"] is None:
             continue
+        out.append((device, override))
+    return out
+
+
+def _launchable(ctx, low: int, high: int, volumes_each: int) -> int:
+    """How many instances (at least `low`, at most `high`) the running-instance and volume quotas
+    let this launch create, as EC2 launches as many as it can above MinCount."""
+    room = ctx.settings.max_instances - settings_store.counter(ctx.conn, ctx.account_id, ctx.region, INSTANCE_COUNT)
+    if room < low:
+        raise AwsError("InstanceLimitExceeded",
+                       f"Your quota allows for {max(room, 0)} more running instance(s). You requested at least {low}.")
+    count = min(high, room)
+    if volumes_each:
+        room = volume_domain.check_quota(ctx, low * volumes_each)
+        count = min(count, room // volumes_each)
+    return count
+
+
+def _attach_image_volumes(ctx, instance_id, zone, devices, overrides, volume_tags):
+    for device, override in _volume_devices(devices, overrides):
         ebs = override.get("Ebs") or {}
         size = ebs.get("VolumeSize") or device["volume_size"]
         if device["volume_size"] and size < device["volume_size"]:
@@ -147,7 +178,7 @@ def change_state(ctx, instance_ids, operation):
     rows = []
     for instance_id in instance_ids:
         rows.append(ownership.owned_instance(ctx, instance_id))
-    changes = []
+    changes, counted = [], 0
     for row in rows:
         previous = lifecycle.settled(row, ctx.now)
         if previous not in allowed:
@@ -161,19 +192,23 @@ def change_state(ctx, instance_ids, operation):
             current = timing["state"]
             if operation == "terminate":
                 _release_volumes(ctx, row["instance_id"])
+        counted += (current in _COUNTED) - (previous in _COUNTED)
         changes.append({
             "InstanceId": row["instance_id"],
             "CurrentState": {"Code": STATE_CODES[current], "Name": current},
             "PreviousState": {"Code": STATE_CODES[previous], "Name": previous},
         })
+    if counted > 0:
+        _launchable(ctx, counted, counted, 0)
+    if counted:
+        settings_store.add_to_counter(ctx.conn, ctx.account_id, ctx.region, INSTANCE_COUNT, counted)
     return changes
 
 
 def _release_volumes(ctx, instance_id):
     for volume in volume_store.attached_to(ctx.conn, [instance_id])[instance_id]:
         if volume["delete_on_termination"]:
-            volume_store.delete_volume(ctx.conn, volume["volume_id"])
-            tag_store.remove_all(ctx.conn, volume["volume_id"])
+            volume_domain.remove_volume(ctx, volume)
         else:
             volume_store.update_volume(ctx.conn, volume["volume_id"], instance_id=None, device=None, attach_time=None,
                                        delete_on_termination=None, **lifecycle.fixed("available"))
