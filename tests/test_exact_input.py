@@ -137,3 +137,29 @@ def test_numbers_are_ascii(server, alice, value):
 def test_list_indices_are_ascii(server, alice, index):
     status, code = query(server, alice, {"Action": "DescribeImages", f"Owner.{index}": "self"})
     assert status == 400 and code in ("InvalidParameterValue", "UnknownParameter")
+
+
+def test_text_longer_than_stored_is_refused(server, alice):
+    """PostgreSQL failed these statements (an internal error) and SQLite stored them; both refuse them."""
+    ec2 = server.client(alice)
+    snapshot_id = snapshot_of_new_volume(ec2)
+    long = "x" * 300
+    root = [{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snapshot_id}}]
+    for extra in ({"ImageLocation": long}, {"KernelId": long}, {"SriovNetSupport": long}, {"VirtualizationType": long},
+                  {"BlockDeviceMappings": root + [{"DeviceName": long, "Ebs": {"VolumeSize": 1}}]},
+                  {"BlockDeviceMappings": root + [{"DeviceName": "/dev/sdb", "VirtualName": long}]}):
+        kwargs = {"RootDeviceName": "/dev/xvda", "BlockDeviceMappings": root, **extra}
+        assert error_code(lambda: ec2.register_image(Name="too-long", **kwargs)) == "InvalidParameterValue", extra
+    assert ec2.describe_images(Owners=["self"])["Images"] == []
+    volume_id = ec2.describe_volumes()["Volumes"][0]["VolumeId"]
+    assert error_code(lambda: ec2.create_snapshot(VolumeId=volume_id, Description=long)) == "InvalidParameterValue"
+    assert error_code(lambda: ec2.copy_snapshot(SourceSnapshotId=snapshot_id, SourceRegion="us-east-1",
+                                                Description=long)) == "InvalidParameterValue"
+    assert [s["SnapshotId"] for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]] == [snapshot_id]
+    image_id = register(ec2, "not-too-long", snapshot_id)
+    for extra in ({"KeyName": long}, {"ClientToken": "t" * 65}):
+        assert error_code(lambda: ec2.run_instances(ImageId=image_id, MinCount=1, MaxCount=1, **extra)) \
+            == "InvalidParameterValue"
+    assert error_code(lambda: ec2.copy_image(SourceImageId=image_id, SourceRegion="us-east-1", Name="copy-token",
+                                             ClientToken="t" * 65)) == "InvalidParameterValue"
+    assert ec2.describe_instances()["Reservations"] == [] and len(ec2.describe_images(Owners=["self"])["Images"]) == 1

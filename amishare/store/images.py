@@ -12,6 +12,7 @@ from amishare.store.filters import (
     settled_state,
 )
 from amishare.store import paging
+from amishare.store.columns import check_fits
 from amishare.store.schema import (
     image_block_devices as bdm,
     image_launch_permissions as lp,
@@ -196,6 +197,9 @@ def count_owned(conn, region, owner_id, public_only=False) -> int:
 
 
 def insert_image(conn, row: dict, block_devices: list[dict], product_codes: list[dict]) -> None:
+    check_fits(images, row)
+    check_fits(bdm, *block_devices)
+    check_fits(pc, *product_codes)
     conn.execute(insert(images).values(**row))
     if block_devices:
         conn.execute(insert(bdm), [dict(bd, image_id=row["image_id"], position=i) for i, bd in enumerate(block_devices)])
@@ -204,6 +208,7 @@ def insert_image(conn, row: dict, block_devices: list[dict], product_codes: list
 
 
 def update_image(conn, image_id, **values) -> None:
+    check_fits(images, values)
     conn.execute(update(images).where(c.image_id == image_id).values(**values))
 
 
