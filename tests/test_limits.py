@@ -4,12 +4,13 @@ account and Region (configurable like the other quotas)."""
 
 from contextlib import contextmanager
 
+from alembic import command
 from sqlalchemy import text
 
 from amishare.domain.ids import new_id
 from amishare.store import images as image_store
 from amishare.store import settings as settings_store
-from amishare.store.db import open_store
+from amishare.store.db import _alembic_config, open_store
 from support import Server, database_url, free_port, server_env
 from test_images import error_code, snapshot_of_new_volume
 from test_store import _image
@@ -118,8 +119,8 @@ def test_running_instance_and_volume_quotas(backend, tmp_path):
             expected = {name: settings_store.counter(conn, account.account_id, "us-east-1", name)
                         for name in ("instances", "volumes")}
             assert expected == {"instances": 3, "volumes": 5}
-            conn.execute(text("DELETE FROM usage_counters WHERE name IN ('instances', 'volumes')"))
-            conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+            command.downgrade(_alembic_config(conn), "0005")
+            assert conn.execute(text("SELECT count(*) FROM usage_counters WHERE name = 'volumes'")).scalar() == 0
         srv.start(state_delay=0)
         with store_of(srv) as conn:
             assert {name: settings_store.counter(conn, account.account_id, "us-east-1", name)

@@ -137,3 +137,40 @@ def test_databases_seeded_before_close_the_marketplace_snapshot(backend, tmp_pat
     finally:
         srv.stop()
         cleanup()
+
+
+def test_marketplace_product_codes_follow_the_data(server, alice, bob):
+    """Launching the Marketplace image and snapshotting its volume doesn't yield a code-free image:
+    volumes, snapshots, copies and images registered on them carry the product code."""
+    ec2 = server.client(alice)
+    market = ec2.describe_images(Owners=["aws-marketplace"])["Images"][0]
+    code = market["ProductCodes"]
+    instance_id = launch(ec2, market["ImageId"])
+    volume_id = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [instance_id]}])["Volumes"][0]["VolumeId"]
+    snapshot_id = ec2.create_snapshot(VolumeId=volume_id)["SnapshotId"]
+    ec2.get_waiter("snapshot_completed").wait(SnapshotIds=[snapshot_id], WaiterConfig={"Delay": 0.1})
+    assert ec2.describe_snapshot_attribute(SnapshotId=snapshot_id, Attribute="productCodes")["ProductCodes"] == code
+    assert error_code(lambda: share_snapshot(ec2, snapshot_id, {"Group": "all"})) == "OperationNotPermitted"
+    image_id = register(ec2, "from-market-volume", snapshot_id)
+    assert ec2.describe_images(ImageIds=[image_id])["Images"][0]["ProductCodes"] == code
+    unblock(server, alice)
+    assert error_code(lambda: ec2.modify_image_attribute(
+        ImageId=image_id, LaunchPermission={"Add": [{"Group": "all"}]})) == "OperationNotPermitted"
+    # Restored volumes and copies keep the code, and so does what is made from them.
+    copy_id = ec2.copy_snapshot(SourceSnapshotId=snapshot_id, SourceRegion="us-east-1")["SnapshotId"]
+    assert ec2.describe_snapshot_attribute(SnapshotId=copy_id, Attribute="productCodes")["ProductCodes"] == code
+    restored = ec2.create_volume(AvailabilityZone="us-east-1a", SnapshotId=snapshot_id)["VolumeId"]
+    ec2.get_waiter("volume_available").wait(VolumeIds=[restored], WaiterConfig={"Delay": 0.1})
+    again = ec2.create_snapshot(VolumeId=restored)["SnapshotId"]
+    assert ec2.describe_snapshot_attribute(SnapshotId=again, Attribute="productCodes")["ProductCodes"] == code
+    # Shared with another account, the code stays with what that account makes of it.
+    share_snapshot(ec2, snapshot_id, {"UserId": bob.account_id})
+    other = server.client(bob)
+    theirs = other.copy_snapshot(SourceSnapshotId=snapshot_id, SourceRegion="us-east-1")["SnapshotId"]
+    other.get_waiter("snapshot_completed").wait(SnapshotIds=[theirs], WaiterConfig={"Delay": 0.1})
+    their_image = register(other, "their-market-copy", theirs)
+    assert other.describe_images(ImageIds=[their_image])["Images"][0]["ProductCodes"] == code
+    # Ordinary snapshots carry none.
+    plain = snapshot_of_new_volume(ec2)
+    assert ec2.describe_snapshot_attribute(SnapshotId=plain, Attribute="productCodes")["ProductCodes"] == []
+    assert "ProductCodes" not in ec2.describe_images(ImageIds=[register(ec2, "plain", plain)])["Images"][0]

@@ -7,7 +7,7 @@ import hashlib
 import time
 from fnmatch import fnmatchcase
 
-from amishare.domain import accounts
+from amishare.domain import accounts, productcodes
 from amishare.protocol.models import commercial_regions
 from amishare.store import images as image_store
 from amishare.store import settings as settings_store
@@ -88,13 +88,18 @@ def _snapshot_public(spec: dict) -> bool:
     return not spec.get("product_code")
 
 
+def _snapshot_codes(spec: dict) -> str | None:
+    code = spec.get("product_code")
+    return productcodes.dump([{"ProductCodeId": code, "ProductCodeType": "marketplace"}] if code else [])
+
+
 def _restrict(conn, region: str, spec: dict) -> None:
     """Databases seeded by an earlier catalog made every snapshot public; close the ones that
     must not be."""
     if _snapshot_public(spec):
         return
     snapshot_id = _stable_id("snap", region, spec["name"])
-    snapshot_store.update_snapshot(conn, snapshot_id, is_public=False)
+    snapshot_store.update_snapshot(conn, snapshot_id, is_public=False, product_codes=_snapshot_codes(spec))
     snapshot_store.clear_permissions(conn, snapshot_id)
 
 
@@ -107,7 +112,7 @@ def _seed(conn, region: str, spec: dict, created: float) -> None:
         conn, snapshot_id=snapshot_id, region=region, owner_id=spec["owner"], volume_id="vol-ffffffff",
         volume_size=spec["size"], description=f"Snapshot of {spec['name']}", state="completed", next_state=None,
         next_state_at=None, start_time=created, encrypted=False, kms_key_id=None, is_public=_snapshot_public(spec),
-        source_snapshot_id=None, source_region=None,
+        source_snapshot_id=None, source_region=None, product_codes=_snapshot_codes(spec),
     )
     codes = [{"product_code": spec["product_code"], "product_code_type": "marketplace"}] if spec.get("product_code") else []
     row = dict(

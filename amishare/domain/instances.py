@@ -3,7 +3,7 @@
 import json
 import secrets
 
-from amishare.domain import access, ids, keys, lifecycle, ownership, pagination, tags
+from amishare.domain import access, ids, keys, lifecycle, ownership, pagination, productcodes, tags
 from amishare.domain import volumes as volume_domain
 from amishare.domain.regions import check_zone
 from amishare.errors import AwsError
@@ -51,7 +51,7 @@ def run_instances(ctx, params):
     zone = check_zone(ctx, (params.get("Placement") or {}).get("AvailabilityZone"))
     requested = tags.from_specifications(params.get("TagSpecifications"), {"instance", "volume"})
     devices = image_store.block_devices(ctx.conn, [image_id])[image_id]
-    ownership.image_storage(ctx, image, devices)
+    storage = ownership.image_storage(ctx, image, devices)
     for device in devices:
         if device["encrypted"] and not device["no_device"]:
             keys.check_use(ctx, device["kms_key_id"], image_id)
@@ -60,8 +60,7 @@ def run_instances(ctx, params):
     volumes_each = len(_volume_devices(devices, overrides))
     volume_domain.check_mapping_count(volumes_each)
     count = _launchable(ctx, low, count, volumes_each)
-    codes = [{"ProductCodeId": c["product_code"], "ProductCodeType": c["product_code_type"]}
-             for c in image_store.product_codes(ctx.conn, [image_id])[image_id]]
+    codes = productcodes.of_image(image_store.product_codes(ctx.conn, [image_id])[image_id])
     reservation_id = ids.new_id("r")
     timing = lifecycle.transition("pending", "running", ctx.now, ctx.settings.state_delay)
     rows = []
@@ -82,7 +81,7 @@ def run_instances(ctx, params):
     store.insert_instances(ctx.conn, rows)
     settings_store.add_to_counter(ctx.conn, ctx.account_id, ctx.region, INSTANCE_COUNT, len(rows))
     for row in rows:
-        _attach_image_volumes(ctx, row["instance_id"], zone, devices, overrides, requested.get("volume"))
+        _attach_image_volumes(ctx, row["instance_id"], zone, devices, overrides, requested.get("volume"), codes, storage)
         if requested.get("instance"):
             tags.apply(ctx, row["instance_id"], "instance", ctx.account_id, requested["instance"])
     image_store.update_image(ctx.conn, image_id, last_launched_at=ctx.now)
@@ -114,8 +113,10 @@ def _launchable(ctx, low: int, high: int, volumes_each: int) -> int:
     return count
 
 
-def _attach_image_volumes(ctx, instance_id, zone, devices, overrides, volume_tags):
+def _attach_image_volumes(ctx, instance_id, zone, devices, overrides, volume_tags, codes, storage):
+    """The instance's volumes, carrying the image's product codes and their snapshot's."""
     for device, override in _volume_devices(devices, overrides):
+        snapshot = storage.get(device["snapshot_id"])
         ebs = override.get("Ebs") or {}
         size = ebs.get("VolumeSize") or device["volume_size"]
         if device["volume_size"] and size < device["volume_size"]:
@@ -131,6 +132,7 @@ def _attach_image_volumes(ctx, instance_id, zone, devices, overrides, volume_tag
             kms_key_id=device["kms_key_id"], snapshot_id=device["snapshot_id"], instance_id=instance_id,
             device=device["device_name"],
             delete_on_termination=True if delete_on_termination is None else bool(delete_on_termination),
+            product_codes=productcodes.merge(codes, productcodes.load(snapshot["product_codes"]) if snapshot else []),
         )
         if volume_tags:
             tags.apply(ctx, volume_id, "volume", ctx.account_id, volume_tags)

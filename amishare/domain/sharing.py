@@ -7,7 +7,7 @@ is written, so one bad entry changes nothing.
 
 import re
 
-from amishare.domain import access, guardrails, ids, keys, ownership
+from amishare.domain import access, guardrails, ids, keys, ownership, productcodes
 from amishare.errors import AwsError
 from amishare.store import images as image_store
 from amishare.store import settings as settings_store
@@ -214,6 +214,9 @@ def modify_snapshot_attribute(ctx, params) -> None:
     remove_public, remove = _parse_volume_permissions(changes.get("Remove"))
     if add_public and snapshot["encrypted"]:
         raise AwsError("OperationNotPermitted", "Encrypted snapshots cannot be made public.")
+    if add_public and productcodes.load(snapshot["product_codes"]):
+        raise AwsError("OperationNotPermitted", f"The snapshot {snapshot['snapshot_id']} has AWS Marketplace product "
+                                                "codes and can't be made public.")
     default_key = keys.existing_default_ebs_key_arn(ctx, snapshot["owner_id"], snapshot["region"])
     if add and snapshot["encrypted"] and snapshot["kms_key_id"] == default_key:
         raise AwsError("OperationNotPermitted",
@@ -233,7 +236,7 @@ def describe_snapshot_attribute(ctx, snapshot_id, attribute) -> dict:
         entries += [{"UserId": a} for a in snapshot_store.permissions(ctx.conn, snapshot_id)]
         return {"SnapshotId": snapshot_id, "CreateVolumePermissions": entries}
     if attribute == "productCodes":
-        return {"SnapshotId": snapshot_id, "ProductCodes": []}
+        return {"SnapshotId": snapshot_id, "ProductCodes": productcodes.load(snapshot["product_codes"])}
     raise AwsError("InvalidParameterValue", f"Value ({attribute}) for parameter attribute is invalid.")
 
 

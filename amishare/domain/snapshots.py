@@ -2,7 +2,7 @@
 
 from sqlalchemy import or_
 
-from amishare.domain import ids, keys, lifecycle, ownership, pagination, tags
+from amishare.domain import ids, keys, lifecycle, ownership, pagination, productcodes, tags
 from amishare.domain.regions import check_region
 from amishare.errors import AwsError
 from amishare.store import filters as filter_sql
@@ -12,7 +12,7 @@ from amishare.store import tags as tag_store
 
 
 def new_snapshot(ctx, *, volume_id, volume_size, description, encrypted, kms_key_id, ready_after=None,
-                 source_snapshot_id=None, source_region=None, owner_id=None) -> str:
+                 source_snapshot_id=None, source_region=None, owner_id=None, product_codes=None) -> str:
     snapshot_id = ids.new_id("snap")
     state = lifecycle.transition("pending", "completed", ctx.now, ctx.settings.state_delay)
     if ready_after is not None and ready_after > ctx.now and state["next_state"] is None:
@@ -21,7 +21,7 @@ def new_snapshot(ctx, *, volume_id, volume_size, description, encrypted, kms_key
         ctx.conn, snapshot_id=snapshot_id, region=ctx.region, owner_id=owner_id or ctx.account_id,
         volume_id=volume_id, volume_size=volume_size, description=description, start_time=ctx.now,
         encrypted=encrypted, kms_key_id=kms_key_id, is_public=False, source_snapshot_id=source_snapshot_id,
-        source_region=source_region, **state,
+        source_region=source_region, product_codes=productcodes.dump(product_codes), **state,
     )
     return snapshot_id
 
@@ -32,6 +32,7 @@ def create_snapshot(ctx, volume_id, description, tag_specifications):
     snapshot_id = new_snapshot(
         ctx, volume_id=volume_id, volume_size=volume["size"], description=description,
         encrypted=volume["encrypted"], kms_key_id=volume["kms_key_id"],
+        product_codes=productcodes.load(volume["product_codes"]),
     )
     if requested.get("snapshot"):
         tags.apply(ctx, snapshot_id, "snapshot", ctx.account_id, requested["snapshot"])
@@ -60,6 +61,7 @@ def copy_snapshot(ctx, source_snapshot_id, source_region, description, encrypted
             f"[Copied {source_snapshot_id} from {source_region}]"),
         encrypted=is_encrypted, kms_key_id=key,
         source_snapshot_id=source_snapshot_id, source_region=source_region,
+        product_codes=productcodes.load(source["product_codes"]),
     )
     if requested.get("snapshot"):
         tags.apply(ctx, snapshot_id, "snapshot", ctx.account_id, requested["snapshot"])

@@ -1,6 +1,6 @@
 """EBS volumes."""
 
-from amishare.domain import ids, keys, lifecycle, ownership, pagination, tags
+from amishare.domain import ids, keys, lifecycle, ownership, pagination, productcodes, tags
 from amishare.domain.regions import check_zone
 from amishare.errors import AwsError
 from amishare.store import filters as filter_sql
@@ -90,6 +90,7 @@ def create_volume(ctx, *, availability_zone, size, snapshot_id, volume_type, iop
     volume_id = insert_volume(
         ctx, zone=zone, size=size, volume_type=volume_type, iops=iops, throughput=throughput,
         encrypted=bool(encrypted), kms_key_id=key, snapshot_id=snapshot_id, multi_attach=bool(multi_attach),
+        product_codes=productcodes.load(snapshot["product_codes"]) if snapshot is not None else None,
     )
     if requested.get("volume"):
         tags.apply(ctx, volume_id, "volume", ctx.account_id, requested["volume"])
@@ -98,7 +99,7 @@ def create_volume(ctx, *, availability_zone, size, snapshot_id, volume_type, iop
 
 def insert_volume(ctx, *, zone, size, volume_type, iops=None, throughput=None, encrypted=False, kms_key_id=None,
                   snapshot_id=None, multi_attach=False, instance_id=None, device=None, delete_on_termination=None,
-                  state="available") -> str:
+                  state="available", product_codes=None) -> str:
     volume_id = ids.new_id("vol")
     if instance_id is None:
         timing = lifecycle.transition("creating", state, ctx.now, ctx.settings.state_delay)
@@ -114,7 +115,7 @@ def insert_volume(ctx, *, zone, size, volume_type, iops=None, throughput=None, e
         size=size, volume_type=volume_type, iops=iops, throughput=throughput, encrypted=encrypted,
         kms_key_id=kms_key_id, snapshot_id=snapshot_id, created_at=ctx.now, multi_attach=multi_attach,
         instance_id=instance_id, device=device, attach_time=ctx.now if instance_id else None,
-        delete_on_termination=delete_on_termination, **timing,
+        delete_on_termination=delete_on_termination, product_codes=productcodes.dump(product_codes), **timing,
     )
     settings_store.add_to_counter(ctx.conn, ctx.account_id, ctx.region, VOLUME_COUNT, 1)
     return volume_id

@@ -1,10 +1,11 @@
-"""usage counters for running instances and volumes
+"""usage counters for running instances and volumes; product codes of snapshots and volumes
 
 Revision ID: 0006
 Revises: 0005
 
 The running-instance and volume quotas read counters kept on every change; this
-fills them for instances and volumes created before they were kept.
+fills them for instances and volumes created before they were kept. Snapshots and
+volumes carry the AWS Marketplace product codes of what they were made from.
 """
 import time
 
@@ -31,6 +32,9 @@ def _fill(name, table, *where):
 
 
 def upgrade() -> None:
+    for table in ('snapshots', 'volumes'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('product_codes', sa.Text(), nullable=True))
     settled = sa.case(
         (sa.and_(_instances.c.next_state.is_not(None), _instances.c.next_state_at <= time.time()), _instances.c.next_state),
         else_=_instances.c.state,
@@ -41,3 +45,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(_counters.delete().where(_counters.c.name.in_(['instances', 'volumes'])))
+    for table in ('snapshots', 'volumes'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('product_codes')
