@@ -33,6 +33,10 @@ class Settings:
     request_timeout: float = field(default_factory=lambda: _env_float("AMISHARE_REQUEST_TIMEOUT", 10.0))
     request_threads: int = field(default_factory=lambda: _env_int("AMISHARE_REQUEST_THREADS", 8))
     max_connections: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_CONNECTIONS", 1000))
+    # Running (pending or running) instances and EBS volumes per account and Region. AWS counts
+    # On-Demand vCPUs and volume storage; counts bound what one account can make the store hold.
+    max_instances: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_INSTANCES", 1000))
+    max_volumes: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_VOLUMES", 5000))
 
 
 DEFAULT_DB_FILE = "amishare.db"

@@ -169,21 +169,30 @@ def test_disable_and_enable_image(server, alice, bob):
 
 
 def test_deregistration_protection(server, alice):
+    """States are EC2's strings, which clients compare (CLI examples of enable/disable-image-deregistration-protection)."""
     ec2 = server.client(alice)
     image_id = register(ec2, "protected")
-    assert ec2.enable_image_deregistration_protection(ImageId=image_id)["Return"] == "true"
-    assert ec2.describe_images(ImageIds=[image_id])["Images"][0]["DeregistrationProtection"] == "enabled"
+    assert ec2.describe_images(ImageIds=[image_id])["Images"][0]["DeregistrationProtection"] == "disabled"
+    assert ec2.enable_image_deregistration_protection(ImageId=image_id)["Return"] == "enabled-without-cooldown"
+    assert ec2.describe_images(ImageIds=[image_id])["Images"][0]["DeregistrationProtection"] == "enabled-without-cooldown"
+    assert ec2.describe_image_attribute(ImageId=image_id, Attribute="deregistrationProtection")[
+        "DeregistrationProtection"] == {"Value": "enabled-without-cooldown"}
     assert error_code(lambda: ec2.deregister_image(ImageId=image_id)) == "OperationNotPermitted"
-    ec2.disable_image_deregistration_protection(ImageId=image_id)
+    assert ec2.disable_image_deregistration_protection(ImageId=image_id)["Return"] == "disabled"
     assert ec2.describe_image_attribute(ImageId=image_id, Attribute="deregistrationProtection")[
         "DeregistrationProtection"] == {"Value": "disabled"}
     cooled = register(ec2, "protected-cooldown")
-    ec2.enable_image_deregistration_protection(ImageId=cooled, WithCooldown=True)
+    _, out, _ = server.aws(alice, "ec2", "enable-image-deregistration-protection", "--image-id", cooled, "--with-cooldown")
+    assert out == {"Return": "enabled-with-cooldown"}
     assert ec2.describe_images(ImageIds=[cooled])["Images"][0]["DeregistrationProtection"] == "enabled-with-cooldown"
-    ec2.disable_image_deregistration_protection(ImageId=cooled)
+    _, out, _ = server.aws(alice, "ec2", "disable-image-deregistration-protection", "--image-id", cooled)
     state = ec2.describe_images(ImageIds=[cooled])["Images"][0]["DeregistrationProtection"]
-    assert state.startswith("disabled-until ")
+    assert state.startswith("disabled-until ") and out == {"Return": state}
     assert error_code(lambda: ec2.deregister_image(ImageId=cooled)) == "OperationNotPermitted"
+    _, out, _ = server.aws(alice, "ec2", "enable-image-deregistration-protection", "--image-id", image_id)
+    assert out == {"Return": "enabled-without-cooldown"}
+    _, out, _ = server.aws(alice, "ec2", "disable-image-deregistration-protection", "--image-id", image_id)
+    assert out == {"Return": "disabled"}
     ec2.deregister_image(ImageId=image_id)
 
 

@@ -72,11 +72,22 @@ def test_register_and_describe(server, alice, bob):
     assert image["Public"] is False
     assert image["Description"] == "golden image"
     assert image["BootMode"] == "uefi"
+    # Not given, so not set (as AWS leaves them); given, shown as given.
+    assert "EnaSupport" not in image and "SriovNetSupport" not in image
+    assert ec2.describe_image_attribute(ImageId=image_id, Attribute="sriovNetSupport")["SriovNetSupport"] == {}
+    assert ec2.describe_images(Owners=["self"], Filters=[{"Name": "ena-support", "Values": ["true"]}])["Images"] == []
+    enhanced = ec2.register_image(
+        Name="golden-ena", RootDeviceName="/dev/xvda", EnaSupport=True, SriovNetSupport="simple",
+        BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snap}}])["ImageId"]
+    shown = ec2.describe_images(ImageIds=[enhanced])["Images"][0]
+    assert shown["EnaSupport"] is True and shown["SriovNetSupport"] == "simple"
+    assert [i["ImageId"] for i in ec2.describe_images(
+        Owners=["self"], Filters=[{"Name": "ena-support", "Values": ["true"]}])["Images"]] == [enhanced]
     assert image["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"] == snap
     assert image["BlockDeviceMappings"][0]["Ebs"]["VolumeSize"] == 16
     assert image["Tags"] == [{"Key": "team", "Value": "platform"}]
-    assert [i["ImageId"] for i in ec2.describe_images(Owners=["self"])["Images"]] == [image_id]
-    assert ec2.describe_images(Owners=[alice.account_id])["Images"][0]["ImageId"] == image_id
+    assert {i["ImageId"] for i in ec2.describe_images(Owners=["self"])["Images"]} == {image_id, enhanced}
+    assert image_id in {i["ImageId"] for i in ec2.describe_images(Owners=[alice.account_id])["Images"]}
     # Invisible to others: a private image does not exist for them.
     other = server.client(bob)
     assert error_code(lambda: other.describe_images(ImageIds=[image_id])) == "InvalidAMIID.NotFound"

@@ -101,7 +101,10 @@ def describe_branches(ctx, owners: list[str] | None, executable_users: list[str]
             elif user == "all":
                 branches.append((("public", None), []))
             else:
-                branches.append((("grant", ("account", user)), [visible_condition(ctx)]))
+                # Who an owner shares with is the owner's business: another account id only
+                # selects the caller's own images shared with it (the caller's owner index,
+                # each row probed by the grant's primary key).
+                branches.append((("owner", me), [image_store.granted_to([("account", user)])]))
         return branches
     branches = [(("owner", me), []), (("public", None), [])]
     branches.extend((("grant", g), []) for g in caller_grantees(ctx))
@@ -126,7 +129,8 @@ def _executable_condition(ctx, executable_users):
         elif user == "all":
             conditions.append(image_store.public())
         else:
-            conditions.append(image_store.granted_to([("account", user)]))
+            # Only the caller's own grants to that account: never another owner's.
+            conditions.append(image_store.owned_by([ctx.account_id]) & image_store.granted_to([("account", user)]))
     combined = conditions[0]
     for condition in conditions[1:]:
         combined = combined | condition

@@ -141,36 +141,45 @@ def enable_image(ctx, image_id) -> None:
 
 
 # --- deregistration protection
+#
+# States as EC2 names them (clients compare these strings): "disabled",
+# "enabled-with-cooldown", "enabled-without-cooldown", and, for 24 hours after protection
+# enabled with a cooldown is disabled, "disabled-until <ISO 8601 time>" (still protected).
+
+ENABLED_WITH_COOLDOWN, ENABLED_WITHOUT_COOLDOWN, DISABLED = "enabled-with-cooldown", "enabled-without-cooldown", "disabled"
+_LEGACY = {"enabled": ENABLED_WITHOUT_COOLDOWN}
 
 
 def protection_state(image, now) -> str:
-    value = image["deregistration_protection"] or "disabled"
+    value = image["deregistration_protection"] or DISABLED
+    value = _LEGACY.get(value, value)
     if value.startswith("disabled-until "):
         until = datetime.fromisoformat(value.split(" ", 1)[1].replace("Z", "+00:00")).timestamp()
-        return "disabled" if until <= now else value
+        return DISABLED if until <= now else value
     return value
 
 
 def is_protected(image, now) -> bool:
-    return protection_state(image, now) != "disabled"
+    return protection_state(image, now) != DISABLED
 
 
 def enable_protection(ctx, image_id, with_cooldown: bool) -> str:
     access.find_owned(ctx, image_id)
-    value = "enabled-with-cooldown" if with_cooldown else "enabled"
+    value = ENABLED_WITH_COOLDOWN if with_cooldown else ENABLED_WITHOUT_COOLDOWN
     image_store.update_image(ctx.conn, image_id, deregistration_protection=value)
-    return "true"
+    return value
 
 
 def disable_protection(ctx, image_id) -> str:
+    """The state the image is left in: "disabled", or "disabled-until ..." during a cooldown."""
     image = access.find_owned(ctx, image_id)
     state = protection_state(image, ctx.now)
-    if state == "enabled-with-cooldown":
+    if state == ENABLED_WITH_COOLDOWN:
         until = datetime.fromtimestamp(ctx.now + COOLDOWN, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         value = f"disabled-until {until}"
     elif state.startswith("disabled-until "):
         value = state
     else:
-        value = "disabled"
+        value = DISABLED
     image_store.update_image(ctx.conn, image_id, deregistration_protection=value)
-    return "true"
+    return value

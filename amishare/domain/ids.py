@@ -14,8 +14,10 @@ PREFIX_ERRORS = {
     "i": ("InvalidInstanceID.Malformed", "InvalidInstanceID.NotFound"),
 }
 
-_ID_RE = {prefix: re.compile(rf"^{prefix}-(?:[0-9a-f]{{8}}|[0-9a-f]{{17}})$") for prefix in PREFIX_ERRORS}
-ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
+# Patterns are matched whole (fullmatch: `$` would accept a trailing newline) and in ASCII
+# only (`\d` would accept Arabic-Indic or full-width digits).
+_ID_RE = {prefix: re.compile(rf"{prefix}-(?:[0-9a-f]{{8}}|[0-9a-f]{{17}})") for prefix in PREFIX_ERRORS}
+ACCOUNT_ID_RE = re.compile(r"[0-9]{12}")
 
 
 def new_id(prefix: str) -> str:
@@ -27,7 +29,7 @@ def new_account_id() -> str:
 
 
 def check(prefix: str, value: str) -> str:
-    if not _ID_RE[prefix].match(value or ""):
+    if not isinstance(value, str) or not _ID_RE[prefix].fullmatch(value):
         code = PREFIX_ERRORS[prefix][0]
         raise AwsError(code, f'Invalid id: "{value}" (expecting "{prefix}-...")')
     return value
@@ -54,5 +56,6 @@ def resource_type(resource_id: str) -> str | None:
     return {"ami": "image", "snap": "snapshot", "vol": "volume", "i": "instance"}.get(prefix)
 
 
-def is_account_id(value: str) -> bool:
-    return bool(ACCOUNT_ID_RE.match(value or ""))
+def is_account_id(value) -> bool:
+    """Exactly twelve ASCII digits."""
+    return isinstance(value, str) and ACCOUNT_ID_RE.fullmatch(value) is not None

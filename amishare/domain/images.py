@@ -1,11 +1,11 @@
 """AMIs: registration, creation from instances, copies, description, deregistration."""
 
-import json
 import re
 
-from amishare.domain import access, ids, keys, lifecycle, ownership, pagination, tags
+from amishare.domain import access, catalog, ids, keys, lifecycle, ownership, pagination, productcodes, tags
 from amishare.domain import guardrails, sharing
 from amishare.domain import snapshots as snapshot_domain
+from amishare.domain import volumes as volume_domain
 from amishare.domain.regions import check_region
 from amishare.errors import AwsError
 from amishare.store import filters as filter_sql
@@ -15,12 +15,19 @@ from amishare.store import snapshots as snapshot_store
 from amishare.store import tags as tag_store
 from amishare.store import volumes as volume_store
 
-NAME_RE = re.compile(r"^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$")
+# DescribeImages filters: the image's own columns (store), and facts of the built-in catalog.
+FILTERS = {
+    **store.FILTERS,
+    "free-tier-eligible": lambda v, now: filter_sql.match_condition(store.owned_by(catalog.FREE_TIER_OWNERS), v),
+    "public-ssm-parameter-name": lambda v, now: store.named(catalog.AMAZON, catalog.images_named_by_parameters(v)),
+}
+
+NAME_RE = re.compile(r"[A-Za-z0-9()\[\] ./\-'@_]{3,128}")
 IMAGE_COUNT = "images"
 
 
 def check_name(name: str) -> str:
-    if not NAME_RE.match(name or ""):
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
         raise AwsError(
             "InvalidAMIName.Malformed",
             "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, "
@@ -66,8 +73,10 @@ def _insert(ctx, row: dict, block_devices: list[dict], product_codes: list[dict]
 
 
 def _device_mappings(ctx, mappings, root_device_name):
-    """Validate RegisterImage block device mappings; return rows and when their snapshots complete."""
-    rows, seen, ready_after = [], set(), None
+    """Validate RegisterImage block device mappings; return rows, when their snapshots complete
+    and the product codes the snapshots carry (which the image takes on)."""
+    volume_domain.check_mapping_count(len(mappings or ()))
+    rows, seen, ready_after, codes = [], set(), None, []
     for mapping in mappings or ():
         device = mapping.get("DeviceName")
         if not device:
@@ -84,7 +93,7 @@ def _device_mappings(ctx, mappings, root_device_name):
             row.update(volume_type=volume_type, iops=ebs.get("Iops"), throughput=ebs.get("Throughput"),
                        delete_on_termination=ebs.get("DeleteOnTermination", True))
             if ebs.get("SnapshotId"):
-                snapshot = ownership.readable_snapshot(ctx, ebs["SnapshotId"])
+                snapshot = ownership.own_snapshot_for_image(ctx, ebs["SnapshotId"])
                 size = ebs.get("VolumeSize") or snapshot["volume_size"]
                 if size < snapshot["volume_size"]:
                     raise AwsError(
@@ -94,6 +103,7 @@ def _device_mappings(ctx, mappings, root_device_name):
                     )
                 row.update(snapshot_id=snapshot["snapshot_id"], volume_size=size, encrypted=snapshot["encrypted"],
                            kms_key_id=snapshot["kms_key_id"])
+                codes = productcodes.merge(codes, productcodes.load(snapshot["product_codes"]))
                 if snapshot["next_state"] is not None and snapshot["next_state_at"] is not None:
                     ready_after = max(ready_after or 0, snapshot["next_state_at"])
             else:
@@ -103,14 +113,14 @@ def _device_mappings(ctx, mappings, root_device_name):
                 row.update(volume_size=ebs["VolumeSize"], encrypted=encrypted,
                            kms_key_id=keys.resolve(ctx, encrypted, ebs.get("KmsKeyId")))
         rows.append(row)
-    return rows, ready_after
+    return rows, ready_after, codes
 
 
 def register_image(ctx, params) -> str:
     name = check_name(params["Name"])
     description = params.get("Description")
     root = params.get("RootDeviceName")
-    mappings, ready_after = _device_mappings(ctx, params.get("BlockDeviceMappings"), root)
+    mappings, ready_after, codes = _device_mappings(ctx, params.get("BlockDeviceMappings"), root)
     location = params.get("ImageLocation")
     if location is None:
         if root is None:
@@ -129,10 +139,10 @@ def register_image(ctx, params) -> str:
         virtualization_type=params.get("VirtualizationType") or "hvm", root_device_name=root,
         root_device_type="instance-store" if location and not mappings else "ebs",
         boot_mode=params.get("BootMode"), kernel_id=params.get("KernelId"), ramdisk_id=params.get("RamdiskId"),
-        ena_support=params.get("EnaSupport", True), sriov_net_support=params.get("SriovNetSupport") or "simple",
+        ena_support=params.get("EnaSupport"), sriov_net_support=params.get("SriovNetSupport"),
         imds_support=params.get("ImdsSupport"), tpm_support=params.get("TpmSupport"),
         image_location=location,
-    ), mappings, [], ready_after)
+    ), mappings, productcodes.as_image_rows(codes), ready_after)
     if requested.get("image"):
         tags.apply(ctx, image_id, "image", ctx.account_id, requested["image"])
     return image_id
@@ -150,6 +160,7 @@ def create_image(ctx, instance_id, name, description, no_reboot, mappings_overri
     excluded = {m["DeviceName"] for m in mappings_override or () if "NoDevice" in m and m.get("DeviceName")}
     volumes = volume_store.attached_to(ctx.conn, [instance_id])[instance_id]
     block_devices, snapshot_ids = [], []
+    codes = productcodes.load(instance["product_codes"])
     placeholder = "ami-pending"
     for volume in volumes:
         if volume["device"] in excluded:
@@ -158,7 +169,9 @@ def create_image(ctx, instance_id, name, description, no_reboot, mappings_overri
             ctx, volume_id=volume["volume_id"], volume_size=volume["size"],
             description=f"Created by CreateImage({instance_id}) for {placeholder}",
             encrypted=volume["encrypted"], kms_key_id=volume["kms_key_id"],
+            product_codes=productcodes.load(volume["product_codes"]),
         )
+        codes = productcodes.merge(codes, productcodes.load(volume["product_codes"]))
         snapshot_ids.append(snapshot_id)
         block_devices.append(dict(
             device_name=volume["device"], virtual_name=None, no_device=False, snapshot_id=snapshot_id,
@@ -166,14 +179,13 @@ def create_image(ctx, instance_id, name, description, no_reboot, mappings_overri
             throughput=volume["throughput"], encrypted=volume["encrypted"], kms_key_id=volume["kms_key_id"],
             delete_on_termination=bool(volume["delete_on_termination"]),
         ))
-    codes = json.loads(instance["product_codes"] or "[]")
     image_id = _insert(ctx, dict(
         name=name, description=description, architecture=instance["architecture"],
         virtualization_type=instance["virtualization_type"], root_device_name=instance["root_device_name"],
         boot_mode=instance["boot_mode"], platform=instance["platform"],
         platform_details=instance["platform_details"] or "Linux/UNIX",
         usage_operation=instance["usage_operation"] or "RunInstances", source_instance_id=instance_id,
-    ), block_devices, [{"product_code": c["ProductCodeId"], "product_code_type": c["ProductCodeType"]} for c in codes], None)
+    ), block_devices, productcodes.as_image_rows(codes), None)
     for snapshot_id in snapshot_ids:
         snapshot_store.update_snapshot(ctx.conn, snapshot_id,
                                        description=f"Created by CreateImage({instance_id}) for {image_id}")
@@ -201,7 +213,8 @@ def copy_image(ctx, params) -> str:
     if lifecycle.settled(source, ctx.now) != "available":
         raise AwsError("InvalidAMIID.Unavailable", f"The image id '[{source_id}]' is not available for copying.")
     devices = store.block_devices(ctx.conn, [source_id])[source_id]
-    snapshot_rows = snapshot_store.get_many(ctx.conn, [d["snapshot_id"] for d in devices if d["snapshot_id"]])
+    volume_domain.check_mapping_count(len(devices))
+    snapshot_rows = ownership.image_storage(ctx, source, devices)
     for snapshot in snapshot_rows.values():
         if snapshot["encrypted"]:
             keys.check_use(ctx, snapshot["kms_key_id"], source_id)
@@ -230,6 +243,7 @@ def copy_image(ctx, params) -> str:
                             f"for SourceSnapshot {snapshot['snapshot_id']}.",
                 encrypted=encrypted, kms_key_id=key,
                 source_snapshot_id=snapshot["snapshot_id"], source_region=source_region,
+                product_codes=productcodes.load(snapshot["product_codes"]),
             )
             row.update(snapshot_id=new_id, encrypted=encrypted, kms_key_id=key)
             new_snapshots.append(new_id)
@@ -280,7 +294,7 @@ def describe_images(ctx, params):
     fp = pagination.fingerprint("images", ctx.account_id, owners, executable, filters, image_ids)
     after = pagination.decode(params.get("NextToken"), fp)
     try:
-        conditions = filter_sql.build(filters, store.FILTERS, store.c.image_id, ctx.account_id, ctx.now)
+        conditions = filter_sql.build(filters, FILTERS, store.c.image_id, ctx.account_id, ctx.now)
     except filter_sql.UnknownFilter as exc:
         raise AwsError("InvalidParameterValue", f"The filter '{exc}' is invalid") from None
     except filter_sql.BadFilterValue as exc:

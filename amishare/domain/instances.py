@@ -3,18 +3,22 @@
 import json
 import secrets
 
-from amishare.domain import access, ids, keys, lifecycle, ownership, pagination, tags
+from amishare.domain import access, ids, keys, lifecycle, ownership, pagination, productcodes, tags
 from amishare.domain import volumes as volume_domain
 from amishare.domain.regions import check_zone
 from amishare.errors import AwsError
 from amishare.store import filters as filter_sql
 from amishare.store import images as image_store
 from amishare.store import instances as store
+from amishare.store import settings as settings_store
 from amishare.store import tags as tag_store
 from amishare.store import volumes as volume_store
 
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48, "stopping": 64, "stopped": 80}
 MAX_PER_CALL = 100
+# Instances counted against the running-instances quota (usage counter, kept on each change).
+INSTANCE_COUNT = "instances"
+_COUNTED = frozenset({"pending", "running"})
 
 
 def state_of(row, now):
@@ -47,12 +51,16 @@ def run_instances(ctx, params):
     zone = check_zone(ctx, (params.get("Placement") or {}).get("AvailabilityZone"))
     requested = tags.from_specifications(params.get("TagSpecifications"), {"instance", "volume"})
     devices = image_store.block_devices(ctx.conn, [image_id])[image_id]
+    storage = ownership.image_storage(ctx, image, devices)
     for device in devices:
         if device["encrypted"] and not device["no_device"]:
             keys.check_use(ctx, device["kms_key_id"], image_id)
+    volume_domain.check_mapping_count(len(params.get("BlockDeviceMappings") or ()))
     overrides = {m.get("DeviceName"): m for m in params.get("BlockDeviceMappings") or ()}
-    codes = [{"ProductCodeId": c["product_code"], "ProductCodeType": c["product_code_type"]}
-             for c in image_store.product_codes(ctx.conn, [image_id])[image_id]]
+    volumes_each = len(_volume_devices(devices, overrides))
+    volume_domain.check_mapping_count(volumes_each)
+    count = _launchable(ctx, low, count, volumes_each)
+    codes = productcodes.of_image(image_store.product_codes(ctx.conn, [image_id])[image_id])
     reservation_id = ids.new_id("r")
     timing = lifecycle.transition("pending", "running", ctx.now, ctx.settings.state_delay)
     rows = []
@@ -71,19 +79,44 @@ def run_instances(ctx, params):
             client_token=token, ebs_optimized=bool(params.get("EbsOptimized")), **timing,
         ))
     store.insert_instances(ctx.conn, rows)
+    settings_store.add_to_counter(ctx.conn, ctx.account_id, ctx.region, INSTANCE_COUNT, len(rows))
     for row in rows:
-        _attach_image_volumes(ctx, row["instance_id"], zone, devices, overrides, requested.get("volume"))
+        _attach_image_volumes(ctx, row["instance_id"], zone, devices, overrides, requested.get("volume"), codes, storage)
         if requested.get("instance"):
             tags.apply(ctx, row["instance_id"], "instance", ctx.account_id, requested["instance"])
     image_store.update_image(ctx.conn, image_id, last_launched_at=ctx.now)
     return store.by_reservation(ctx.conn, reservation_id)
 
 
-def _attach_image_volumes(ctx, instance_id, zone, devices, overrides, volume_tags):
+def _volume_devices(devices, overrides) -> list[tuple[dict, dict]]:
+    """(image device, its override) for each EBS volume an instance launched from the image gets."""
+    out = []
     for device in devices:
         override = overrides.get(device["device_name"], {})
         if device["no_device"] or "NoDevice" in override or device["snapshot_id"] is None and device["volume_size"] is None:
             continue
+        out.append((device, override))
+    return out
+
+
+def _launchable(ctx, low: int, high: int, volumes_each: int) -> int:
+    """How many instances (at least `low`, at most `high`) the running-instance and volume quotas
+    let this launch create, as EC2 launches as many as it can above MinCount."""
+    room = ctx.settings.max_instances - settings_store.counter(ctx.conn, ctx.account_id, ctx.region, INSTANCE_COUNT)
+    if room < low:
+        raise AwsError("InstanceLimitExceeded",
+                       f"Your quota allows for {max(room, 0)} more running instance(s). You requested at least {low}.")
+    count = min(high, room)
+    if volumes_each:
+        room = volume_domain.check_quota(ctx, low * volumes_each)
+        count = min(count, room // volumes_each)
+    return count
+
+
+def _attach_image_volumes(ctx, instance_id, zone, devices, overrides, volume_tags, codes, storage):
+    """The instance's volumes, carrying the image's product codes and their snapshot's."""
+    for device, override in _volume_devices(devices, overrides):
+        snapshot = storage.get(device["snapshot_id"])
         ebs = override.get("Ebs") or {}
         size = ebs.get("VolumeSize") or device["volume_size"]
         if device["volume_size"] and size < device["volume_size"]:
@@ -99,6 +132,7 @@ def _attach_image_volumes(ctx, instance_id, zone, devices, overrides, volume_tag
             kms_key_id=device["kms_key_id"], snapshot_id=device["snapshot_id"], instance_id=instance_id,
             device=device["device_name"],
             delete_on_termination=True if delete_on_termination is None else bool(delete_on_termination),
+            product_codes=productcodes.merge(codes, productcodes.load(snapshot["product_codes"]) if snapshot else []),
         )
         if volume_tags:
             tags.apply(ctx, volume_id, "volume", ctx.account_id, volume_tags)
@@ -146,7 +180,7 @@ def change_state(ctx, instance_ids, operation):
     rows = []
     for instance_id in instance_ids:
         rows.append(ownership.owned_instance(ctx, instance_id))
-    changes = []
+    changes, counted = [], 0
     for row in rows:
         previous = lifecycle.settled(row, ctx.now)
         if previous not in allowed:
@@ -160,19 +194,23 @@ def change_state(ctx, instance_ids, operation):
             current = timing["state"]
             if operation == "terminate":
                 _release_volumes(ctx, row["instance_id"])
+        counted += (current in _COUNTED) - (previous in _COUNTED)
         changes.append({
             "InstanceId": row["instance_id"],
             "CurrentState": {"Code": STATE_CODES[current], "Name": current},
             "PreviousState": {"Code": STATE_CODES[previous], "Name": previous},
         })
+    if counted > 0:
+        _launchable(ctx, counted, counted, 0)
+    if counted:
+        settings_store.add_to_counter(ctx.conn, ctx.account_id, ctx.region, INSTANCE_COUNT, counted)
     return changes
 
 
 def _release_volumes(ctx, instance_id):
     for volume in volume_store.attached_to(ctx.conn, [instance_id])[instance_id]:
         if volume["delete_on_termination"]:
-            volume_store.delete_volume(ctx.conn, volume["volume_id"])
-            tag_store.remove_all(ctx.conn, volume["volume_id"])
+            volume_domain.remove_volume(ctx, volume)
         else:
             volume_store.update_volume(ctx.conn, volume["volume_id"], instance_id=None, device=None, attach_time=None,
                                        delete_on_termination=None, **lifecycle.fixed("available"))

@@ -11,8 +11,8 @@ from amishare.errors import AwsError
 from amishare.store import kms as store
 
 EBS_ALIAS = "alias/aws/ebs"
-ARN_RE = re.compile(r"^arn:aws:kms:([a-z0-9-]+):(\d{12}):(key|alias)/(.+)$")
-KEY_ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+ARN_RE = re.compile(r"arn:aws:kms:([a-z0-9-]+):([0-9]{12}):(key|alias)/(.+)")
+KEY_ID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # What EBS does with a key when it creates a volume from an encrypted snapshot.
 EBS_OPERATIONS = ("kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
                   "kms:GenerateDataKeyWithoutPlaintext")
@@ -110,7 +110,7 @@ def resolve(ctx, key_ref: str, allow_alias: bool = True, region: str | None = No
     region = region or ctx.region
     if not key_ref:
         raise AwsError("ValidationException", "KeyId must not be empty.")
-    match = ARN_RE.match(key_ref)
+    match = ARN_RE.fullmatch(key_ref)
     if match:
         arn_region, account, kind, rest = match.groups()
         if arn_region != region:
@@ -132,7 +132,7 @@ def resolve(ctx, key_ref: str, allow_alias: bool = True, region: str | None = No
                 return store.key(ctx.conn, ensure_ebs_key(ctx, ctx.account_id, region))
             raise AwsError("NotFoundException", f"Alias arn:aws:kms:{region}:{ctx.account_id}:{key_ref} is not found.")
         return store.key(ctx.conn, alias["key_id"])
-    if not KEY_ID_RE.match(key_ref):
+    if not KEY_ID_RE.fullmatch(key_ref):
         raise _not_found(key_ref)
     row = store.key(ctx.conn, key_ref)
     if row is None or row["account_id"] != ctx.account_id or row["region"] != region:
@@ -332,7 +332,7 @@ def create_grant(ctx, params) -> tuple[str, str]:
     if not operations or unknown:
         raise AwsError("ValidationException", f"Invalid grant operations: {unknown or 'none given'}")
     grantee = params["GranteePrincipal"]
-    if not (re.fullmatch(r"\d{12}", grantee) or grantee.startswith("arn:aws:")):
+    if not (re.fullmatch(r"[0-9]{12}", grantee) or grantee.startswith("arn:aws:")):
         raise AwsError("ValidationException", f"Invalid grantee principal: {grantee}")
     grant_id = secrets.token_hex(32)
     store.insert_grant(ctx.conn, grant_id=grant_id, key_id=row["key_id"], grantee_principal=grantee,
@@ -383,7 +383,7 @@ def ebs_key_arn(ctx, encrypted: bool, key_ref: str | None) -> str | None:
 def check_ebs_use(ctx, arn: str, image_id: str | None = None) -> None:
     """EBS may use the key for the caller: enabled, and the key policy (or a grant) lets the caller
     describe the key while denying none of the operations EBS performs with it."""
-    match = ARN_RE.match(arn or "")
+    match = ARN_RE.fullmatch(arn or "")
     row = store.key(ctx.conn, match.group(4)) if match and match.group(3) == "key" else None
     subject = f" needed by {image_id}" if image_id else ""
     if row is None:

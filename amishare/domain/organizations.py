@@ -10,7 +10,7 @@ import string
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from amishare.domain import accounts, pagination, policy
+from amishare.domain import accounts, ids, pagination, policy
 from amishare.errors import AwsError
 from amishare.store import accounts as account_store
 from amishare.store import org_policies as policy_store
@@ -19,8 +19,8 @@ from amishare.store import organizations as store
 _ALNUM = string.ascii_lowercase + string.digits
 MAX_DEPTH = 5
 HANDSHAKE_DAYS = 15
-PARENT_RE = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
-OU_RE = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+PARENT_RE = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
+OU_RE = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
 
 SCP = "SERVICE_CONTROL_POLICY"
 # The AWS managed SCP: one policy for every organization, attached to the root, every OU
@@ -231,7 +231,7 @@ def _forget(ctx, org_id, target_id) -> None:
 
 
 def _parent(ctx, org, parent_id, error="ParentNotFoundException"):
-    if not PARENT_RE.match(parent_id or ""):
+    if not PARENT_RE.fullmatch(parent_id or ""):
         raise AwsError("InvalidInputException", f"Invalid parent id: {parent_id}")
     node = store.node(ctx.conn, parent_id)
     if node is None or node["org_id"] != org["org_id"]:
@@ -240,7 +240,7 @@ def _parent(ctx, org, parent_id, error="ParentNotFoundException"):
 
 
 def _ou(ctx, org, ou_id):
-    if not OU_RE.match(ou_id or ""):
+    if not OU_RE.fullmatch(ou_id or ""):
         raise AwsError("InvalidInputException", f"Invalid organizational unit id: {ou_id}")
     node = store.node(ctx.conn, ou_id)
     if node is None or node["org_id"] != org["org_id"] or node["kind"] != "ou":
@@ -327,13 +327,13 @@ def list_children(ctx, parent_id, child_type, max_results, token):
 
 def list_parents(ctx, child_id):
     org = managed_org(ctx)
-    if re.fullmatch(r"\d{12}", child_id or ""):
+    if ids.is_account_id(child_id):
         member = store.membership(ctx.conn, child_id)
         if member is None or member["org_id"] != org["org_id"]:
             raise AwsError("ChildNotFoundException", "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.")
         parent_id = member["parent_id"]
     else:
-        node = store.node(ctx.conn, child_id) if OU_RE.match(child_id or "") else None
+        node = store.node(ctx.conn, child_id) if OU_RE.fullmatch(child_id or "") else None
         if node is None or node["org_id"] != org["org_id"]:
             raise AwsError("ChildNotFoundException", "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.")
         parent_id = node["parent_id"]
@@ -345,7 +345,7 @@ def list_parents(ctx, child_id):
 
 
 def _member_of(ctx, org, account_id):
-    if not re.fullmatch(r"\d{12}", account_id or ""):
+    if not ids.is_account_id(account_id):
         raise AwsError("InvalidInputException", f"Invalid account id: {account_id}")
     member = store.membership(ctx.conn, account_id)
     if member is None or member["org_id"] != org["org_id"]:
@@ -439,7 +439,7 @@ def invite(ctx, target, notes) -> dict:
     if target.get("Type") != "ACCOUNT":
         raise AwsError("InvalidInputException", "Only invitations by account id (Type ACCOUNT) are supported.")
     target_id = target.get("Id", "")
-    if not re.fullmatch(r"\d{12}", target_id):
+    if not ids.is_account_id(target_id):
         raise AwsError("InvalidInputException", f"Invalid account id: {target_id}")
     if account_store.get_account(ctx.conn, target_id) is None:
         raise AwsError("AccountNotFoundException", "You specified an account that doesn't exist.")

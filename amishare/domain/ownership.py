@@ -19,11 +19,44 @@ def owned_snapshot(ctx, snapshot_id):
     return row
 
 
-def snapshot_readable(ctx, row) -> bool:
-    """The caller may read (copy, restore) a snapshot: it owns it, or it is public or shared with it."""
-    if row["owner_id"] == ctx.account_id:
+def snapshot_readable(ctx, row, account_id: str | None = None) -> bool:
+    """The account (the caller unless named) may read (copy, restore) a snapshot, now: it owns
+    it, or it is public or shared with it."""
+    account_id = account_id or ctx.account_id
+    if row["owner_id"] == account_id:
         return True
-    return row["is_public"] or snapshot_store.is_granted(ctx.conn, row["snapshot_id"], ctx.account_id)
+    return bool(row["is_public"]) or snapshot_store.is_granted(ctx.conn, row["snapshot_id"], account_id)
+
+
+def own_snapshot_for_image(ctx, snapshot_id):
+    """A snapshot the caller registers an image on: it must own it. An image on another
+    account's snapshot would outlive that account's permission and block its deletion, so a
+    shared or public snapshot is copied first (CopySnapshot) and the copy registered."""
+    row = readable_snapshot(ctx, snapshot_id)
+    if row["owner_id"] != ctx.account_id:
+        raise AwsError(
+            "OperationNotPermitted",
+            f"You can't register an image on snapshot {snapshot_id}: it is owned by another account. "
+            "Copy it with CopySnapshot and register the copy.",
+        )
+    return row
+
+
+def image_storage(ctx, image, devices) -> dict:
+    """The snapshots behind an image's block devices, by id. Each must still be readable by the
+    image's owner: when its owner withdraws that permission (or deletes it), the image is
+    unavailable to everyone, however the image itself is shared."""
+    wanted = [d["snapshot_id"] for d in devices if d["snapshot_id"] and not d["no_device"]]
+    rows = snapshot_store.get_many(ctx.conn, wanted)
+    for snapshot_id in wanted:
+        row = rows.get(snapshot_id)
+        if row is None or row["region"] != image["region"] or not snapshot_readable(ctx, row, image["owner_id"]):
+            raise AwsError(
+                "InvalidAMIID.Unavailable",
+                f"The image id '[{image['image_id']}]' is not available: the owner of the image can no longer "
+                f"read its snapshot {snapshot_id}.",
+            )
+    return rows
 
 
 def readable_snapshot(ctx, snapshot_id, region=None):

@@ -14,7 +14,7 @@ from fnmatch import fnmatchcase
 
 ALLOW, DENY, NOT_APPLICABLE = "Allow", "Deny", "NotApplicable"
 MAX_POLICY_BYTES = 32768
-_ROOT_ARN = re.compile(r"^arn:aws:iam::(\d{12}):root$")
+_ROOT_ARN = re.compile(r"arn:aws:iam::([0-9]{12}):root")
 _STRING_OPERATORS = {
     "StringEquals": (False, False, False),  # (negated, ignore case, wildcard)
     "StringNotEquals": (True, False, False),
@@ -81,7 +81,7 @@ def _check_statement(statement) -> None:
         raise MalformedPolicy("Principal must be \"*\" or an object such as {\"AWS\": ...}.")
     if isinstance(principal, dict):
         for value in _as_list(principal.get("AWS")):
-            if not isinstance(value, str) or not (value == "*" or re.fullmatch(r"\d{12}", value) or value.startswith("arn:aws:")):
+            if not isinstance(value, str) or not (value == "*" or re.fullmatch(r"[0-9]{12}", value) or value.startswith("arn:aws:")):
                 raise MalformedPolicy(f"Invalid principal in policy: \"AWS\" : \"{value}\"")
     if "Action" not in statement and "NotAction" not in statement:
         raise MalformedPolicy("Each statement needs an Action or NotAction.")
@@ -119,7 +119,7 @@ def _principal_in(principal, request: Request) -> bool:
     for value in _as_list(principal.get("AWS")):
         if value == "*" or value == request.account_id:
             return True
-        match = _ROOT_ARN.match(value)
+        match = _ROOT_ARN.fullmatch(value)
         if match and match.group(1) == request.account_id:
             return True
     return False

@@ -7,14 +7,15 @@ is written, so one bad entry changes nothing.
 
 import re
 
-from amishare.domain import access, guardrails, ids, keys, ownership
+from amishare.domain import access, guardrails, ids, keys, ownership, productcodes
 from amishare.errors import AwsError
 from amishare.store import images as image_store
 from amishare.store import settings as settings_store
 from amishare.store import snapshots as snapshot_store
 
-ORG_ARN_RE = re.compile(r"^arn:aws:organizations::\d{12}:organization/o-[a-z0-9]{10,32}$")
-OU_ARN_RE = re.compile(r"^arn:aws:organizations::\d{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+# Matched whole and in ASCII (see amishare.domain.ids).
+ORG_ARN_RE = re.compile(r"arn:aws:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}")
+OU_ARN_RE = re.compile(r"arn:aws:organizations::[0-9]{12}:ou/o-[a-z0-9]{10,32}/ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
 PUBLIC_COUNT = "public_images"
 ACCOUNT = "account"
 ORGANIZATION = "organization"
@@ -45,13 +46,13 @@ def parse_permissions(entries) -> tuple[bool, list[tuple[str, str]]]:
                 raise _bad_item(value, "group")
             public = True
         elif kind == "OrganizationArn":
-            if not ORG_ARN_RE.match(value):
+            if not ORG_ARN_RE.fullmatch(value):
                 raise AwsError("InvalidParameter",
                                f"The organization ARN '{value}' is not valid. Specify the full ARN, for example "
                                "arn:aws:organizations::123456789012:organization/o-123example.")
             grantees.append((ORGANIZATION, value))
         else:
-            if not OU_ARN_RE.match(value):
+            if not OU_ARN_RE.fullmatch(value):
                 raise AwsError("InvalidParameter",
                                f"The organizational unit ARN '{value}' is not valid. Specify the full ARN, for example "
                                "arn:aws:organizations::123456789012:ou/o-123example/ou-1234-5example.")
@@ -213,6 +214,9 @@ def modify_snapshot_attribute(ctx, params) -> None:
     remove_public, remove = _parse_volume_permissions(changes.get("Remove"))
     if add_public and snapshot["encrypted"]:
         raise AwsError("OperationNotPermitted", "Encrypted snapshots cannot be made public.")
+    if add_public and productcodes.load(snapshot["product_codes"]):
+        raise AwsError("OperationNotPermitted", f"The snapshot {snapshot['snapshot_id']} has AWS Marketplace product "
+                                                "codes and can't be made public.")
     default_key = keys.existing_default_ebs_key_arn(ctx, snapshot["owner_id"], snapshot["region"])
     if add and snapshot["encrypted"] and snapshot["kms_key_id"] == default_key:
         raise AwsError("OperationNotPermitted",
@@ -232,7 +236,7 @@ def describe_snapshot_attribute(ctx, snapshot_id, attribute) -> dict:
         entries += [{"UserId": a} for a in snapshot_store.permissions(ctx.conn, snapshot_id)]
         return {"SnapshotId": snapshot_id, "CreateVolumePermissions": entries}
     if attribute == "productCodes":
-        return {"SnapshotId": snapshot_id, "ProductCodes": []}
+        return {"SnapshotId": snapshot_id, "ProductCodes": productcodes.load(snapshot["product_codes"])}
     raise AwsError("InvalidParameterValue", f"Value ({attribute}) for parameter attribute is invalid.")
 
 

@@ -1,6 +1,8 @@
 """EBS snapshots: creation from volumes, copies, description and deletion."""
 
-from amishare.domain import ids, keys, lifecycle, ownership, pagination, tags
+from sqlalchemy import or_
+
+from amishare.domain import ids, keys, lifecycle, ownership, pagination, productcodes, tags
 from amishare.domain.regions import check_region
 from amishare.errors import AwsError
 from amishare.store import filters as filter_sql
@@ -10,7 +12,7 @@ from amishare.store import tags as tag_store
 
 
 def new_snapshot(ctx, *, volume_id, volume_size, description, encrypted, kms_key_id, ready_after=None,
-                 source_snapshot_id=None, source_region=None, owner_id=None) -> str:
+                 source_snapshot_id=None, source_region=None, owner_id=None, product_codes=None) -> str:
     snapshot_id = ids.new_id("snap")
     state = lifecycle.transition("pending", "completed", ctx.now, ctx.settings.state_delay)
     if ready_after is not None and ready_after > ctx.now and state["next_state"] is None:
@@ -19,7 +21,7 @@ def new_snapshot(ctx, *, volume_id, volume_size, description, encrypted, kms_key
         ctx.conn, snapshot_id=snapshot_id, region=ctx.region, owner_id=owner_id or ctx.account_id,
         volume_id=volume_id, volume_size=volume_size, description=description, start_time=ctx.now,
         encrypted=encrypted, kms_key_id=kms_key_id, is_public=False, source_snapshot_id=source_snapshot_id,
-        source_region=source_region, **state,
+        source_region=source_region, product_codes=productcodes.dump(product_codes), **state,
     )
     return snapshot_id
 
@@ -30,6 +32,7 @@ def create_snapshot(ctx, volume_id, description, tag_specifications):
     snapshot_id = new_snapshot(
         ctx, volume_id=volume_id, volume_size=volume["size"], description=description,
         encrypted=volume["encrypted"], kms_key_id=volume["kms_key_id"],
+        product_codes=productcodes.load(volume["product_codes"]),
     )
     if requested.get("snapshot"):
         tags.apply(ctx, snapshot_id, "snapshot", ctx.account_id, requested["snapshot"])
@@ -58,6 +61,7 @@ def copy_snapshot(ctx, source_snapshot_id, source_region, description, encrypted
             f"[Copied {source_snapshot_id} from {source_region}]"),
         encrypted=is_encrypted, kms_key_id=key,
         source_snapshot_id=source_snapshot_id, source_region=source_region,
+        product_codes=productcodes.load(source["product_codes"]),
     )
     if requested.get("snapshot"):
         tags.apply(ctx, snapshot_id, "snapshot", ctx.account_id, requested["snapshot"])
@@ -66,11 +70,38 @@ def copy_snapshot(ctx, source_snapshot_id, source_region, description, encrypted
 
 def delete_snapshot(ctx, snapshot_id):
     row = ownership.owned_snapshot(ctx, snapshot_id)
-    user = image_store.image_using_snapshot(ctx.conn, snapshot_id)
+    # Only the owner's own images hold a snapshot: another account's image never blocks its deletion.
+    user = image_store.image_using_snapshot(ctx.conn, snapshot_id, row["owner_id"])
     if user is not None:
         raise AwsError("InvalidSnapshot.InUse", f"The snapshot {snapshot_id} is currently in use by {user}")
     store.delete_snapshot(ctx.conn, row["snapshot_id"])
     tag_store.remove_all(ctx.conn, snapshot_id)
+
+
+def _restorable(ctx, restorable_by):
+    """RestorableByUserIds as (condition, index-driven branches), or (None, None).
+
+    `self` is the caller's own snapshots and those shared with it, `all` the public ones. Who an
+    owner shares with is the owner's business: another account id only selects the caller's own
+    snapshots shared with that account."""
+    if not restorable_by:
+        return None, None
+    me = ctx.account_id
+    conditions, branches = [], []
+    for user in dict.fromkeys(restorable_by):
+        if user in ("self", me):
+            conditions.append((store.c.owner_id == me) | store.restorable_by([me]))
+            branches += [(("owner", me), []), (("grant", me), [])]
+        elif user == "all":
+            conditions.append(store.c.is_public == True)  # noqa: E712
+            branches.append((("public", None), []))
+        elif ids.is_account_id(user):
+            shared = (store.c.owner_id == me) & store.restorable_by([user])
+            conditions.append(shared)
+            branches.append((("owner", me), [shared]))
+        else:
+            raise AwsError("InvalidUserID.Malformed", f'Invalid user id: "{user}"')
+    return or_(*conditions), branches
 
 
 def describe_snapshots(ctx, snapshot_ids, owner_ids, restorable_by, filters, max_results, next_token):
@@ -88,34 +119,22 @@ def describe_snapshots(ctx, snapshot_ids, owner_ids, restorable_by, filters, max
         raise AwsError("InvalidParameterValue", str(exc)) from None
     me = ctx.account_id
     readable = store.readable_by(me)
-    if restorable_by:
-        users = []
-        for user in restorable_by:
-            if user in ("self", me):
-                users.append(me)
-            elif user == "all":
-                users.append("all")
-            elif ids.is_account_id(user):
-                users.append(user)
-            else:
-                raise AwsError("InvalidUserID.Malformed", f'Invalid user id: "{user}"')
-        restorable = store.restorable_by([u for u in users if u != "all"])
-        if "all" in users:
-            restorable = restorable | (store.c.is_public == True)  # noqa: E712
-        if me in users:
-            restorable = restorable | (store.c.owner_id == me)
+    restorable, restorable_branches = _restorable(ctx, restorable_by)
+    if restorable is not None:
         conditions.append(restorable)
     if snapshot_ids:
         branches = [(("ids", snapshot_ids), [readable])]
     elif owner_ids:
         owners = resolve_owners(ctx, owner_ids)
         branches = [(("owner", o), [] if o == me else [readable]) for o in owners]
+    elif restorable_branches:
+        branches = restorable_branches
     else:
         branches = [(("owner", me), []), (("public", None), []), (("grant", me), [])]
     rows = store.select_branches(ctx.conn, ctx.region, branches, conditions, after, None if limit is None else limit + 1)
     if snapshot_ids:
         missing = [s for s in snapshot_ids if s not in {r["snapshot_id"] for r in rows}]
-        if missing and not filters:
+        if missing and not filters and restorable is None:
             raise ids.not_found("snap", missing)
     rows, token = pagination.page(rows, limit, "snapshot_id", fp)
     own_tags = tag_store.for_resources(ctx.conn, me, [r["snapshot_id"] for r in rows if r["owner_id"] == me])

@@ -1,9 +1,10 @@
 """EBS volumes."""
 
-from amishare.domain import ids, keys, lifecycle, ownership, pagination, tags
+from amishare.domain import ids, keys, lifecycle, ownership, pagination, productcodes, tags
 from amishare.domain.regions import check_zone
 from amishare.errors import AwsError
 from amishare.store import filters as filter_sql
+from amishare.store import settings as settings_store
 from amishare.store import tags as tag_store
 from amishare.store import volumes as store
 
@@ -16,6 +17,31 @@ SIZE_LIMITS = {
     "st1": (125, 16384),
     "sc1": (125, 16384),
 }
+
+
+VOLUME_COUNT = "volumes"
+# The most EBS volumes any instance type can have attached (AWS's dedicated EBS volume limit of
+# the largest Nitro sizes), so the most block device mappings an image or a launch can carry.
+MAX_BLOCK_DEVICE_MAPPINGS = 128
+
+
+def check_mapping_count(count: int) -> None:
+    if count > MAX_BLOCK_DEVICE_MAPPINGS:
+        raise AwsError("InvalidBlockDeviceMapping",
+                       f"At most {MAX_BLOCK_DEVICE_MAPPINGS} block device mappings are supported; {count} given.")
+
+
+def check_quota(ctx, wanted: int) -> int:
+    """How many volumes the caller may still create in this Region; VolumeLimitExceeded when
+    fewer than `wanted`."""
+    room = ctx.settings.max_volumes - settings_store.counter(ctx.conn, ctx.account_id, ctx.region, VOLUME_COUNT)
+    if room < wanted:
+        raise AwsError(
+            "VolumeLimitExceeded",
+            f"You have reached the quota of {ctx.settings.max_volumes} EBS volumes in {ctx.region}: "
+            f"{wanted} more requested, {max(room, 0)} allowed.",
+        )
+    return room
 
 
 def check_size(volume_type: str, size: int) -> None:
@@ -60,9 +86,11 @@ def create_volume(ctx, *, availability_zone, size, snapshot_id, volume_type, iop
     else:
         key = keys.resolve(ctx, bool(encrypted), kms_key_id)
     requested = tags.from_specifications(tag_specifications, {"volume"})
+    check_quota(ctx, 1)
     volume_id = insert_volume(
         ctx, zone=zone, size=size, volume_type=volume_type, iops=iops, throughput=throughput,
         encrypted=bool(encrypted), kms_key_id=key, snapshot_id=snapshot_id, multi_attach=bool(multi_attach),
+        product_codes=productcodes.load(snapshot["product_codes"]) if snapshot is not None else None,
     )
     if requested.get("volume"):
         tags.apply(ctx, volume_id, "volume", ctx.account_id, requested["volume"])
@@ -71,7 +99,7 @@ def create_volume(ctx, *, availability_zone, size, snapshot_id, volume_type, iop
 
 def insert_volume(ctx, *, zone, size, volume_type, iops=None, throughput=None, encrypted=False, kms_key_id=None,
                   snapshot_id=None, multi_attach=False, instance_id=None, device=None, delete_on_termination=None,
-                  state="available") -> str:
+                  state="available", product_codes=None) -> str:
     volume_id = ids.new_id("vol")
     if instance_id is None:
         timing = lifecycle.transition("creating", state, ctx.now, ctx.settings.state_delay)
@@ -87,17 +115,23 @@ def insert_volume(ctx, *, zone, size, volume_type, iops=None, throughput=None, e
         size=size, volume_type=volume_type, iops=iops, throughput=throughput, encrypted=encrypted,
         kms_key_id=kms_key_id, snapshot_id=snapshot_id, created_at=ctx.now, multi_attach=multi_attach,
         instance_id=instance_id, device=device, attach_time=ctx.now if instance_id else None,
-        delete_on_termination=delete_on_termination, **timing,
+        delete_on_termination=delete_on_termination, product_codes=productcodes.dump(product_codes), **timing,
     )
+    settings_store.add_to_counter(ctx.conn, ctx.account_id, ctx.region, VOLUME_COUNT, 1)
     return volume_id
+
+
+def remove_volume(ctx, row) -> None:
+    store.delete_volume(ctx.conn, row["volume_id"])
+    tag_store.remove_all(ctx.conn, row["volume_id"])
+    settings_store.add_to_counter(ctx.conn, row["owner_id"], row["region"], VOLUME_COUNT, -1)
 
 
 def delete_volume(ctx, volume_id):
     row = ownership.owned_volume(ctx, volume_id)
     if row["instance_id"] is not None:
         raise AwsError("VolumeInUse", f"Volume {volume_id} is currently attached to {row['instance_id']}")
-    store.delete_volume(ctx.conn, volume_id)
-    tag_store.remove_all(ctx.conn, volume_id)
+    remove_volume(ctx, row)
 
 
 def describe_volumes(ctx, volume_ids, filters, max_results, next_token):

@@ -6,6 +6,8 @@ the Query protocol uses `locationName` and wraps lists in `.member.N` unless
 flattened.
 """
 
+import re
+
 from amishare.errors import AwsError, missing_parameter
 from amishare.protocol.scalars import convert
 
@@ -102,12 +104,13 @@ def _structure(params: _Params, shape, prefix: str, flavor: str) -> dict:
 
 
 MAX_LIST_ITEMS = 1000
+_INDEX_RE = re.compile(r"[1-9][0-9]*")  # ASCII only: str.isdigit() also takes "²" or "٣"
 
 
 def _indices(params: _Params, prefix: str) -> list[int]:
     found = []
     for part in params.children.get(prefix, ()):
-        if not part.isdigit() or part.startswith("0"):
+        if not _INDEX_RE.fullmatch(part):
             raise AwsError("InvalidParameterValue", f"Invalid list index in parameter {prefix}.{part}")
         found.append(int(part))
     if len(found) > MAX_LIST_ITEMS:

@@ -2,9 +2,11 @@
 
 import base64
 import binascii
+import math
 from datetime import datetime, timezone
 
 from amishare.errors import AwsError
+from amishare.parsing import DECIMAL_RE, INTEGER_RE, from_epoch, parse_timestamp
 
 MAX_STRING = 65536
 
@@ -44,10 +46,9 @@ def convert(shape, value, name: str, from_text: bool):
         return value
     if kind in ("integer", "long"):
         if from_text:
-            try:
-                number = int(value.strip())
-            except (ValueError, AttributeError):
-                raise _bad(name, value, "Integer") from None
+            if not isinstance(value, str) or not INTEGER_RE.fullmatch(value):
+                raise _bad(name, value, "Integer")
+            number = int(value)
         elif isinstance(value, bool) or not isinstance(value, int):
             raise _bad(name, value, "Integer")
         else:
@@ -65,10 +66,15 @@ def convert(shape, value, name: str, from_text: bool):
             raise _bad(name, value, "Boolean")
         return value
     if kind in ("double", "float"):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise _bad(name, value, "Double") from None
+        if isinstance(value, str) and DECIMAL_RE.fullmatch(value):
+            number = float(value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and not from_text:
+            number = float(value)
+        else:
+            raise _bad(name, value, "Double")
+        if not math.isfinite(number):
+            raise _bad(name, value, "Double")
+        return number
     if kind == "timestamp":
         return _timestamp(value, name)
     if kind == "blob":
@@ -83,26 +89,14 @@ def convert(shape, value, name: str, from_text: bool):
 
 def _timestamp(value, name: str) -> datetime:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            return datetime.fromtimestamp(value, tz=timezone.utc)
-        except (OverflowError, OSError, ValueError):
-            raise _bad(name, value, "Timestamp") from None
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return datetime.fromtimestamp(float(text), tz=timezone.utc)
-        except (OverflowError, OSError):
-            raise _bad(name, value, "Timestamp") from None
-        except ValueError:
-            pass
-        try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise _bad(name, value, "Timestamp") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
-    raise _bad(name, value, "Timestamp")
+        moment = from_epoch(value)
+    elif isinstance(value, str):
+        moment = parse_timestamp(value)
+    else:
+        moment = None
+    if moment is None:
+        raise _bad(name, value, "Timestamp")
+    return moment
 
 
 def iso8601(value) -> str:

@@ -4,10 +4,11 @@ Values inside one filter are ORed, filters are ANDed; `*` and `?` are
 wildcards, matched case-sensitively as EC2 does.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import and_, case, exists, false, literal, or_, select
+from sqlalchemy import and_, case, exists, false, literal, not_, or_, select, true
 
+from amishare.parsing import INTEGER_RE, parse_timestamp
 from amishare.store.schema import accounts, tags
 
 
@@ -42,12 +43,28 @@ def match_text(column, values):
     return or_(*conditions) if conditions else false()
 
 
-def match_bool(column, values):
+def _booleans(values) -> set[bool]:
     wanted = set()
     for v in values:
         if v.lower() not in ("true", "false"):
             raise BadFilterValue(f"The filter value '{v}' is not a boolean")
         wanted.add(v.lower() == "true")
+    return wanted
+
+
+def match_condition(condition, values):
+    """A Boolean filter on a fact that is a condition: `true` selects the rows it holds for,
+    `false` the others."""
+    wanted = _booleans(values)
+    if not wanted:
+        return false()
+    if len(wanted) == 2:
+        return true()
+    return condition if True in wanted else not_(condition)
+
+
+def match_bool(column, values):
+    wanted = _booleans(values)
     if len(wanted) == 2:
         return column.is_not(None)
     return column == wanted.pop() if True in wanted else or_(column == False, column.is_(None))  # noqa: E712
@@ -56,10 +73,9 @@ def match_bool(column, values):
 def match_int(column, values):
     numbers = []
     for v in values:
-        try:
-            numbers.append(int(v))
-        except ValueError:
-            raise BadFilterValue(f"The filter value '{v}' is not an integer") from None
+        if not INTEGER_RE.fullmatch(v):
+            raise BadFilterValue(f"The filter value '{v}' is not an integer")
+        numbers.append(int(v))
     return column.in_(numbers)
 
 
@@ -70,10 +86,10 @@ def match_time(column, values):
         if "*" in v or "?" in v:
             conditions.append(_iso_prefix_range(column, v))
             continue
-        try:
-            moment = datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            raise BadFilterValue(f"The filter value '{v}' is not a timestamp") from None
+        parsed = parse_timestamp(v)
+        if parsed is None:
+            raise BadFilterValue(f"The filter value '{v}' is not a timestamp")
+        moment = parsed.timestamp()
         conditions.append(and_(column >= int(moment), column < int(moment) + 1))
     return or_(*conditions)
 
@@ -90,10 +106,9 @@ def _iso_prefix_range(column, pattern: str):
             break
     else:
         return column.is_not(None)
-    try:
-        start = datetime.fromisoformat(prefix[:length] + template[length:] + "+00:00")
-    except ValueError:
-        raise BadFilterValue(f"The filter value '{pattern}' is not a timestamp pattern") from None
+    start = parse_timestamp(prefix[:length] + template[length:] + "Z")
+    if start is None:
+        raise BadFilterValue(f"The filter value '{pattern}' is not a timestamp pattern")
     if unit == "year":
         end = start.replace(year=start.year + 1)
     elif unit == "month":

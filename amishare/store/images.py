@@ -1,9 +1,10 @@
 """SQL for images, their block devices, product codes and launch permissions."""
 
-from sqlalchemy import and_, bindparam, delete, exists, false, func, insert, literal, or_, select, true, union_all, update
+from sqlalchemy import and_, bindparam, case, delete, exists, false, func, insert, literal, null, or_, select, true, union_all, update
 
 from amishare.store.filters import (
     match_bool,
+    match_condition,
     match_int,
     match_text,
     match_time,
@@ -11,6 +12,7 @@ from amishare.store.filters import (
     settled_state,
 )
 from amishare.store import paging
+from amishare.store.columns import check_fits
 from amishare.store.db import check_deadline
 from amishare.store.schema import (
     image_block_devices as bdm,
@@ -28,6 +30,17 @@ def _bdm_exists(condition):
 
 def _text(column):
     return lambda values, now: match_text(column, values)
+
+
+# The reason EC2 gives for an image in the failed state (the only state with a reason).
+FAILED_STATE_REASON = {"Code": "Client.InvalidSnapshot", "Message": "Failed"}
+
+
+def _state_reason(key):
+    def condition(values, now):
+        reason = case((settled_state(images, now) == "failed", literal(FAILED_STATE_REASON[key])), else_=null())
+        return match_text(reason, values)
+    return condition
 
 
 FILTERS = {
@@ -67,6 +80,10 @@ FILTERS = {
     "virtualization-type": _text(c.virtualization_type),
     "boot-mode": _text(c.boot_mode),
     "imds-support": _text(c.imds_support),
+    # Allowed AMIs is not configured for any account, so every image is allowed.
+    "image-allowed": lambda v, now: match_condition(true(), v),
+    "state-reason-code": _state_reason("Code"),
+    "state-reason-message": _state_reason("Message"),
 }
 
 
@@ -79,6 +96,11 @@ def owned_by(account_ids):
 
 def public():
     return c.is_public == true()
+
+
+def named(owner_id, names):
+    """The owner's images with one of these names (its owner index, then the name)."""
+    return and_(c.owner_id == owner_id, c.name.in_(list(names))) if names else false()
 
 
 def granted_to(grantees):
@@ -187,6 +209,9 @@ def count_owned(conn, region, owner_id, public_only=False) -> int:
 
 
 def insert_image(conn, row: dict, block_devices: list[dict], product_codes: list[dict]) -> None:
+    check_fits(images, row)
+    check_fits(bdm, *block_devices)
+    check_fits(pc, *product_codes)
     conn.execute(insert(images).values(**row))
     if block_devices:
         conn.execute(insert(bdm), [dict(bd, image_id=row["image_id"], position=i) for i, bd in enumerate(block_devices)])
@@ -195,6 +220,7 @@ def insert_image(conn, row: dict, block_devices: list[dict], product_codes: list
 
 
 def update_image(conn, image_id, **values) -> None:
+    check_fits(images, values)
     conn.execute(update(images).where(c.image_id == image_id).values(**values))
 
 
@@ -220,8 +246,16 @@ def product_codes(conn, image_ids) -> dict[str, list]:
     return out
 
 
-def image_using_snapshot(conn, snapshot_id) -> str | None:
-    query = select(bdm.c.image_id).where(bdm.c.snapshot_id == snapshot_id).limit(1)
+def image_using_snapshot(conn, snapshot_id, owner_id) -> str | None:
+    """An image of `owner_id` whose block devices use the snapshot (the snapshot index, then
+    the image's primary key)."""
+    query = (
+        select(bdm.c.image_id)
+        .join(images, images.c.image_id == bdm.c.image_id)
+        .where(bdm.c.snapshot_id == snapshot_id, c.owner_id == owner_id)
+        .order_by(bdm.c.image_id)
+        .limit(1)
+    )
     return conn.execute(query).scalar()
 
 

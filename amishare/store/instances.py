@@ -2,6 +2,7 @@ from sqlalchemy import insert, select, update
 
 from amishare.store.filters import match_text, match_time, settled_state
 from amishare.store import paging
+from amishare.store.columns import check_fits
 from amishare.store.schema import instances
 
 c = instances.c
@@ -35,10 +36,12 @@ def list_owned(conn, owner_id, region, ids, conditions, after, limit):
 
 
 def insert_instances(conn, rows) -> None:
+    check_fits(instances, *rows)
     conn.execute(insert(instances), rows)
 
 
 def update_instance(conn, instance_id, **values) -> None:
+    check_fits(instances, values)
     conn.execute(update(instances).where(c.instance_id == instance_id).values(**values))
 
 

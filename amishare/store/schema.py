@@ -150,6 +150,7 @@ snapshots = Table(
     Column("is_public", Boolean, nullable=False),
     Column("source_snapshot_id", RESOURCE_ID),
     Column("source_region", REGION),
+    Column("product_codes", Text),  # JSON list of AWS Marketplace codes carried from its source
     Index("ix_snapshots_owner", "region", "owner_id", "snapshot_id"),
     Index("ix_snapshots_public", "region", "is_public", "snapshot_id"),
 )
@@ -186,6 +187,7 @@ volumes = Table(
     Column("device", String(64)),
     Column("attach_time", Float),
     Column("delete_on_termination", Boolean),
+    Column("product_codes", Text),  # JSON list of AWS Marketplace codes carried from its source
     Index("ix_volumes_owner", "region", "owner_id", "volume_id"),
     Index("ix_volumes_instance", "instance_id"),
 )

@@ -3,6 +3,7 @@
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from amishare.store.columns import check_fits
 from amishare.store.schema import account_settings, idempotency, meta, usage_counters
 
 
@@ -59,4 +60,5 @@ def get_idempotent(conn, account_id, region, operation, token):
 
 
 def put_idempotent(conn, **values) -> None:
+    check_fits(idempotency, values)
     conn.execute(insert(idempotency).values(**values))

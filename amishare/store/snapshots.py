@@ -2,6 +2,7 @@ from sqlalchemy import case, delete, exists, false, insert, literal, select, tru
 
 from amishare.store.filters import match_bool, match_int, match_text, match_time, owner_alias_condition, settled_state
 from amishare.store import paging
+from amishare.store.columns import check_fits
 from amishare.store.schema import snapshot_volume_permissions as perms
 from amishare.store.schema import snapshots
 
@@ -74,10 +75,12 @@ def get_many(conn, snapshot_ids) -> dict:
 
 
 def insert_snapshot(conn, **values) -> None:
+    check_fits(snapshots, values)
     conn.execute(insert(snapshots).values(**values))
 
 
 def update_snapshot(conn, snapshot_id, **values) -> None:
+    check_fits(snapshots, values)
     conn.execute(update(snapshots).where(c.snapshot_id == snapshot_id).values(**values))
 
 

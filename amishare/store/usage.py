@@ -1,11 +1,13 @@
 from sqlalchemy import insert, select
 
 from amishare.store import paging
+from amishare.store.columns import check_fits
 from amishare.store.schema import image_usage_entries as entries
 from amishare.store.schema import image_usage_reports as reports
 
 
 def insert_report(conn, row, entry_rows) -> None:
+    check_fits(reports, row)
     conn.execute(insert(reports).values(**row))
     if entry_rows:
         conn.execute(insert(entries), entry_rows)

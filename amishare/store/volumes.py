@@ -2,6 +2,7 @@ from sqlalchemy import case, delete, insert, literal, select, update
 
 from amishare.store.filters import match_bool, match_int, match_text, match_time, settled_state
 from amishare.store import paging
+from amishare.store.columns import check_fits
 from amishare.store.schema import volumes
 
 c = volumes.c
@@ -50,10 +51,12 @@ def attached_to(conn, instance_ids) -> dict[str, list]:
 
 
 def insert_volume(conn, **values) -> None:
+    check_fits(volumes, values)
     conn.execute(insert(volumes).values(**values))
 
 
 def update_volume(conn, volume_id, **values) -> None:
+    check_fits(volumes, values)
     conn.execute(update(volumes).where(c.volume_id == volume_id).values(**values))
 
 

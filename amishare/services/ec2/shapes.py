@@ -1,10 +1,11 @@
 """Rows from the domain, shaped as EC2's output structures."""
 
 from amishare.domain import lifecycle
-from amishare.domain.catalog import ALIAS_ACCOUNTS
+from amishare.domain.catalog import ALIAS_ACCOUNTS, free_tier_eligible
 from amishare.domain.guardrails import protection_state
 from amishare.domain.instances import state_of
 from amishare.protocol.scalars import iso8601
+from amishare.store.images import FAILED_STATE_REASON
 
 OWNER_ALIASES = {account: alias for alias, account in ALIAS_ACCOUNTS.items()}
 
@@ -74,9 +75,10 @@ def image(row, devices, codes, tags, now, caller_id: str) -> dict:
         "LastLaunchedTime": iso8601(row["last_launched_at"]) if row["last_launched_at"] and owner_view else None,
         "SourceImageId": row["source_image_id"],
         "SourceImageRegion": row["source_image_region"],
+        "FreeTierEligible": free_tier_eligible(row["owner_id"]),
     }
     if state == "failed":
-        out["StateReason"] = {"Code": "Client.InvalidSnapshot", "Message": "Failed"}
+        out["StateReason"] = dict(FAILED_STATE_REASON)
     return _drop_none(out)
 
 
