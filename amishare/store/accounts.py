@@ -24,7 +24,9 @@ def get_access_key(conn, access_key_id: str):
 
 
 def keys_of(conn, account_id: str):
-    return conn.execute(select(access_keys).where(access_keys.c.account_id == account_id)).mappings().all()
+    """The access keys of the account's root user (not those of its IAM users)."""
+    query = select(access_keys).where(access_keys.c.account_id == account_id, access_keys.c.user_id.is_(None))
+    return conn.execute(query).mappings().all()
 
 
 def account_with_email(conn, email):

@@ -46,7 +46,9 @@ access_keys = Table(
     Column("secret_ciphertext", Text, nullable=False),
     Column("status", String(16), nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("user_id", String(32)),  # the IAM user that owns the key; NULL for the account's root user
     Index("ix_access_keys_account", "account_id"),
+    Index("ix_access_keys_user", "user_id"),
 )
 
 images = Table(
@@ -464,4 +466,129 @@ kms_grants = Table(
     Column("issuing_account", ACCOUNT_ID, nullable=False),
     Column("created_at", Float, nullable=False),
     Index("ix_kms_grants_key", "key_id", "grant_id"),
+)
+
+# --- IAM (global). Names are unique per account regardless of case (`name_key` is the
+# lower-cased name); tags are a JSON list of [key, value] pairs kept on the entity row so
+# that resolving an access key to its principal is one indexed read.
+
+IAM_ID = String(32)
+IAM_NAME = String(128)
+ARN = String(2048)
+
+iam_users = Table(
+    "iam_users",
+    metadata,
+    Column("user_id", IAM_ID, primary_key=True),  # AIDA...
+    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("name_key", String(64), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("boundary_arn", ARN),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "name_key", name="uq_iam_users_name"),
+)
+
+iam_groups = Table(
+    "iam_groups",
+    metadata,
+    Column("group_id", IAM_ID, primary_key=True),  # AGPA...
+    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", IAM_NAME, nullable=False),
+    Column("name_key", IAM_NAME, nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "name_key", name="uq_iam_groups_name"),
+)
+
+iam_group_members = Table(
+    "iam_group_members",
+    metadata,
+    Column("group_id", IAM_ID, primary_key=True),
+    Column("user_id", IAM_ID, primary_key=True),
+    Index("ix_iam_group_members_user", "user_id", "group_id"),
+)
+
+iam_roles = Table(
+    "iam_roles",
+    metadata,
+    Column("role_id", IAM_ID, primary_key=True),  # AROA...
+    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("name_key", String(64), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("trust_policy", Text, nullable=False),
+    Column("description", String(1000)),
+    Column("max_session_duration", Integer, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("boundary_arn", ARN),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("account_id", "name_key", name="uq_iam_roles_name"),
+)
+
+# Customer managed policies; the AWS managed ones are built in (domain/aws_policies.py).
+iam_policies = Table(
+    "iam_policies",
+    metadata,
+    Column("policy_id", IAM_ID, primary_key=True),  # ANPA...
+    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", IAM_NAME, nullable=False),
+    Column("name_key", IAM_NAME, nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("description", String(1000)),
+    Column("default_version", String(16), nullable=False),
+    Column("next_version", Integer, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("account_id", "name_key", name="uq_iam_policies_name"),
+)
+
+iam_policy_versions = Table(
+    "iam_policy_versions",
+    metadata,
+    Column("policy_id", IAM_ID, primary_key=True),
+    Column("version_id", String(16), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# Managed policies attached to users, groups and roles (entity_kind user | group | role).
+iam_attachments = Table(
+    "iam_attachments",
+    metadata,
+    Column("entity_kind", String(8), primary_key=True),
+    Column("entity_id", IAM_ID, primary_key=True),
+    Column("policy_arn", ARN, primary_key=True),
+    Column("account_id", ACCOUNT_ID, nullable=False),
+    Index("ix_iam_attachments_policy", "account_id", "policy_arn"),
+)
+
+iam_inline_policies = Table(
+    "iam_inline_policies",
+    metadata,
+    Column("entity_kind", String(8), primary_key=True),
+    Column("entity_id", IAM_ID, primary_key=True),
+    Column("policy_name", IAM_NAME, primary_key=True),
+    Column("document", Text, nullable=False),
+)
+
+# STS sessions: temporary credentials of an assumed role. The session token is kept as
+# its SHA-256, the secret sealed like every other secret.
+iam_sessions = Table(
+    "iam_sessions",
+    metadata,
+    Column("access_key_id", String(20), primary_key=True),  # ASIA...
+    Column("account_id", ACCOUNT_ID, nullable=False),
+    Column("role_id", IAM_ID, nullable=False),
+    Column("session_name", String(64), nullable=False),
+    Column("secret_ciphertext", Text, nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("session_policy", Text),  # the session policies, merged into one document
+    Column("session_tags", Text, nullable=False),
+    Column("source_arn", ARN, nullable=False),  # who assumed the role
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_iam_sessions_role", "role_id", "expires_at"),
 )
