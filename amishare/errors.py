@@ -32,3 +32,17 @@ def invalid_combination(message: str) -> AwsError:
 
 class DryRunSucceeded(Exception):
     """Raised after a dry run passed every check, so the transaction rolls back."""
+
+
+def constraint_violation(value, member: str, constraint: str) -> str:
+    """One violated input constraint, in the words of the services that answer ValidationError (IAM, STS)."""
+    shown = value if not isinstance(value, str) or len(value) <= 128 else value[:128] + "..."
+    if isinstance(shown, str):  # control characters are shown escaped: they can't be written in XML
+        shown = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in shown)
+    return f"Value '{shown}' at '{member}' failed to satisfy constraint: {constraint}"
+
+
+def validation_error(problems: list[str]) -> AwsError:
+    count = len(problems)
+    return AwsError("ValidationError",
+                    f"{count} validation error{'s' if count > 1 else ''} detected: {'; '.join(problems)}")

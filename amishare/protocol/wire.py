@@ -4,11 +4,11 @@ are written back."""
 
 from dataclasses import dataclass
 
-from amishare.errors import AwsError
+from amishare.errors import AwsError, validation_error
 from amishare.models import operation_model, service_model
-from amishare.protocol import jsonproto, query, xml
+from amishare.protocol import constraints, jsonproto, query, xml
 
-SERVICES = ("ec2", "sts", "kms", "organizations")
+SERVICES = ("ec2", "sts", "kms", "organizations", "iam")
 
 # Authentication failures, per protocol family: (code, HTTP status).
 _AUTH_ERRORS = {
@@ -19,6 +19,8 @@ _AUTH_ERRORS = {
         "signature": ("AuthFailure", 401),
         "expired": ("RequestExpired", 400),
         "scope": ("AuthFailure", 401),
+        # EC2 answers RequestExpired for expired temporary credentials too.
+        "expired_token": ("RequestExpired", 400),
     },
     "query": {
         "missing": ("MissingAuthenticationToken", 403),
@@ -27,6 +29,7 @@ _AUTH_ERRORS = {
         "signature": ("SignatureDoesNotMatch", 403),
         "expired": ("SignatureDoesNotMatch", 403),
         "scope": ("SignatureDoesNotMatch", 403),
+        "expired_token": ("ExpiredToken", 403),
     },
     "json": {
         "missing": ("MissingAuthenticationTokenException", 400),
@@ -35,6 +38,7 @@ _AUTH_ERRORS = {
         "signature": ("InvalidSignatureException", 400),
         "expired": ("InvalidSignatureException", 400),
         "scope": ("InvalidSignatureException", 400),
+        "expired_token": ("ExpiredTokenException", 403),
     },
 }
 
@@ -43,6 +47,9 @@ _AUTH_MESSAGES = {
     ("ec2", "signature"): "AWS was not able to validate the provided access credentials",
     ("query", "unknown_key"): "The security token included in the request is invalid.",
     ("json", "unknown_key"): "The security token included in the request is invalid.",
+    ("ec2", "expired_token"): "Request has expired.",
+    ("query", "expired_token"): "The security token included in the request is expired",
+    ("json", "expired_token"): "The security token included in the request is expired",
 }
 
 
@@ -80,7 +87,17 @@ class Wire:
                 if exc.code in ("MissingParameter", "InvalidParameterValue"):
                     raise AwsError(_JSON_VALIDATION.get(self.service, "ValidationException"), exc.message) from None
                 raise
-        return query.parse(params, model.input_shape, self.protocol)
+        if self.family == "ec2":
+            return query.parse(params, model.input_shape, self.protocol)
+        # IAM and STS validate input against the model's constraints and report it as ValidationError.
+        try:
+            parsed = query.parse(params, model.input_shape, self.protocol)
+        except AwsError as exc:
+            if exc.code in ("MissingParameter", "InvalidParameterValue"):
+                raise validation_error([exc.message]) from None
+            raise
+        constraints.check(model.input_shape, parsed)
+        return parsed
 
     def content_type(self) -> str:
         if self.family == "json":
@@ -120,6 +137,9 @@ def guess_service(headers: dict, params: dict) -> str:
         prefix = service_model(service).metadata.get("targetPrefix")
         if prefix and target.startswith(prefix + "."):
             return service
-    if params.get("Action") == "GetCallerIdentity" or params.get("Version") == service_model("sts").api_version:
+    if params.get("Action") == "GetCallerIdentity":
         return "sts"
+    for service in ("sts", "iam"):
+        if params.get("Version") == service_model(service).api_version:
+            return service
     return "ec2"

@@ -3,13 +3,19 @@
 Element names, list wrapping and scalar formats come from the output shapes.
 """
 
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from amishare.protocol.scalars import iso8601
 
+# IAM writes policy documents URL-encoded (the SDKs decode members of this shape).
+URL_ENCODED_SHAPES = frozenset({"policyDocumentType"})
+
 
 def _scalar_writer(shape):
     kind = shape.type_name
+    if shape.name in URL_ENCODED_SHAPES:
+        return lambda value: escape(quote(str(value), safe=""))
     if kind == "boolean":
         return lambda value: "true" if value else "false"
     if kind == "timestamp":
