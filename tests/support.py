@@ -57,9 +57,12 @@ def database_url(backend: str, tmp: Path):
 
 @dataclass(frozen=True)
 class Account:
+    """Credentials of an account's root user, an IAM user (long-term key) or a role session."""
+
     account_id: str
     access_key_id: str
     secret_access_key: str
+    session_token: str | None = None
 
 
 @dataclass
@@ -125,10 +128,26 @@ class Server:
             store.dispose()
         return Account(creds.account_id, creds.access_key_id, creds.secret_access_key)
 
+    def new_user(self, account: Account, name: str, policy_arns=(), path: str = "/") -> Account:
+        """An IAM user of `account` with the managed policies `policy_arns` and an access key."""
+        iam = self.client(account, "iam")
+        iam.create_user(UserName=name, Path=path)
+        for arn in policy_arns:
+            iam.attach_user_policy(UserName=name, PolicyArn=arn)
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        return Account(account.account_id, key["AccessKeyId"], key["SecretAccessKey"])
+
+    def assume(self, caller: Account, role_arn: str, session: str = "session", **params) -> Account:
+        """Credentials of a new session of `role_arn`, assumed by `caller`."""
+        sts = self.client(caller, "sts")
+        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=session, **params)["Credentials"]
+        return Account(role_arn.split(":")[4], creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+
     def client(self, account: Account, service: str = "ec2", region: str = "us-east-1"):
         return boto3.client(
             service, region_name=region, endpoint_url=self.endpoint, config=CLIENT_CONFIG,
             aws_access_key_id=account.access_key_id, aws_secret_access_key=account.secret_access_key,
+            aws_session_token=account.session_token,
         )
 
     def aws(self, account: Account, *args: str, region: str = "us-east-1", check: bool = True):
@@ -138,6 +157,8 @@ class Server:
                    AWS_MAX_ATTEMPTS="1")
         env.pop("AWS_SESSION_TOKEN", None)
         env.pop("AWS_PROFILE", None)
+        if account.session_token:
+            env["AWS_SESSION_TOKEN"] = account.session_token
         proc = subprocess.run(["aws", *args, "--output", "json"], env=env, capture_output=True, text=True)
         if check and proc.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} failed: {proc.stderr}")

@@ -53,17 +53,21 @@ class HttpApi:
         wire = None
         try:
             url_pairs = form.split(request.query_string)
-            parts = sigv4.extract(request.headers, form.auth_fields(url_pairs))
+            auth_fields = form.auth_fields(url_pairs)
+            parts = sigv4.extract(request.headers, auth_fields)
             wire = self._wires.get(parts.credential.service)
             if wire is None:
                 wire = self._guess(request, url_pairs)
                 raise sigv4.AuthError("scope", f"Credential should be scoped to correct service: '{wire.service}'.")
             self._check_scope(parts)
             sigv4.check_time(parts, datetime.now(timezone.utc))
-            identity = self.app.identities.by_access_key(parts.credential.access_key_id)
+            token = request.headers.get("x-amz-security-token", auth_fields.get("X-Amz-Security-Token"))
+            identity = self.app.identities.by_access_key(parts.credential.access_key_id, token)
             if identity is None:
                 raise sigv4.AuthError("unknown_key", "The security token included in the request is invalid.")
             sigv4.verify(identity.secret, parts, request.method, request.raw_path, url_pairs, request.headers, request.body)
+            if identity.expired:
+                raise sigv4.AuthError("expired_token", "The security token included in the request is expired")
         except sigv4.AuthError as exc:
             wire = wire or self._guess(request, [])
             code, message, status = wire.auth_error(exc.kind, exc.message)
@@ -122,6 +126,8 @@ class HttpApi:
         head = request.body[:4096]
         if b"Version=2011-06-15" in head or b"Action=GetCallerIdentity" in head:
             hints.setdefault("Version", "2011-06-15")
+        elif b"Version=2010-05-08" in head:
+            hints.setdefault("Version", "2010-05-08")
         return self._wires[guess_service(request.headers, hints)]
 
 

@@ -1,17 +1,24 @@
 """Who an access key belongs to, read fresh for every request.
 
-The key's row is read on every request, so a deleted or deactivated key stops
-working at once in every worker; only the decrypted secret is remembered, in a
-bounded cache keyed by the stored ciphertext, so a changed key is never served
-from it.
+The key's row is read on every request (with the principal's name, path and tags,
+in one indexed query), so a deleted or deactivated key, or a deleted role's
+sessions, stop working at once in every worker; only the decrypted secret is
+remembered, in a bounded cache keyed by the stored ciphertext, so a changed key
+is never served from it.
+
+Temporary credentials (ASIA…) are valid only with their session token, which
+must match; once expired they are still recognised, so the caller is told so.
 """
 
+import hmac
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from amishare.domain import accounts
+from amishare.domain import iam
 from amishare.domain.principal import Principal
 from amishare.domain.secretbox import SecretBox
+from amishare.domain.sts import token_digest
 from amishare.store.db import Store
 
 _MAX_CACHED_SECRETS = 10_000
@@ -21,6 +28,7 @@ _MAX_CACHED_SECRETS = 10_000
 class Identity:
     secret: str
     principal: Principal
+    expired: bool = False  # temporary credentials past their expiration
 
 
 class Identities:
@@ -29,14 +37,20 @@ class Identities:
         self.box = box
         self._secrets: OrderedDict[tuple[str, str], str] = OrderedDict()
 
-    def by_access_key(self, access_key_id: str) -> Identity | None:
-        """The active key's secret and principal, or None for an unknown or inactive key."""
+    def by_access_key(self, access_key_id: str, session_token: str | None = None,
+                      now: float | None = None) -> Identity | None:
+        """The key's secret and principal, or None for an unknown or inactive key, a temporary
+        key without its session token, or a long-term key presented with one."""
         with self.store.transaction(write=False) as conn:
-            row = accounts.key_row(conn, access_key_id)
-        if row is None or row["status"] != "Active":
+            found = iam.credential(conn, access_key_id)
+        if found is None or not found.active:
             return None
-        secret = self._secret(access_key_id, row["secret_ciphertext"])
-        return Identity(secret, Principal.root(row["account_id"], access_key_id))
+        if (found.token_hash is None) != (session_token is None):
+            return None
+        if found.token_hash is not None and not hmac.compare_digest(found.token_hash, token_digest(session_token)):
+            return None
+        expired = found.expires_at is not None and (time.time() if now is None else now) >= found.expires_at
+        return Identity(self._secret(access_key_id, found.secret_ciphertext), found.principal, expired)
 
     def _secret(self, access_key_id: str, ciphertext: str) -> str:
         cache_key = (access_key_id, ciphertext)

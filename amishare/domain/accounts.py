@@ -19,13 +19,15 @@ class NewCredentials:
     account_id: str
     access_key_id: str
     secret_access_key: str
+    created_at: float = 0.0
 
 
-def _new_access_key_id() -> str:
-    return "AKIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
+def new_access_key_id(prefix: str = "AKIA") -> str:
+    """AKIA… for long-term keys, ASIA… for temporary ones."""
+    return prefix + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
 
 
-def _new_secret() -> str:
+def new_secret() -> str:
     return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
 
 
@@ -47,13 +49,14 @@ def create_account(conn, box: SecretBox, account_id: str | None = None, name: st
     return add_access_key(conn, box, account_id)
 
 
-def add_access_key(conn, box: SecretBox, account_id: str) -> NewCredentials:
-    key_id, secret = _new_access_key_id(), _new_secret()
+def add_access_key(conn, box: SecretBox, account_id: str, user_id: str | None = None) -> NewCredentials:
+    """A new active key for the account's root user, or for its IAM user `user_id`."""
+    key_id, secret, now = new_access_key_id(), new_secret(), time.time()
     store.insert_access_key(
-        conn, access_key_id=key_id, account_id=account_id,
-        secret_ciphertext=box.seal(secret, key_id), status="Active", created_at=time.time(),
+        conn, access_key_id=key_id, account_id=account_id, user_id=user_id,
+        secret_ciphertext=box.seal(secret, key_id), status="Active", created_at=now,
     )
-    return NewCredentials(account_id, key_id, secret)
+    return NewCredentials(account_id, key_id, secret, now)
 
 
 def ensure_system_account(conn, account_id: str, name: str, alias: str) -> None:

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
+from amishare.errors import AwsError
+
 ALLOW, DENY, NOT_APPLICABLE = "Allow", "Deny", "NotApplicable"
 MAX_POLICY_BYTES = 32768
 _ROOT_ARN = re.compile(r"arn:aws:iam::([0-9]{12}):root")
@@ -39,6 +41,9 @@ class Request:
     action: str
     resource: str
     context: dict[str, list[str]] = field(default_factory=dict)
+    # ARNs a Principal element may name the caller by, besides its account: an IAM user's
+    # ARN; for a role session, the role's ARN and the session's assumed-role ARN.
+    principal_arns: tuple[str, ...] = ()
 
     @property
     def principal_arn(self) -> str:
@@ -51,7 +56,7 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def parse(text: str) -> dict:
+def parse(text: str, require_principal: bool = True) -> dict:
     """Parse and validate a policy document; raise MalformedPolicy with a reason."""
     if len(text.encode()) > MAX_POLICY_BYTES:
         raise MalformedPolicy(f"The policy is larger than {MAX_POLICY_BYTES} bytes.")
@@ -65,19 +70,38 @@ def parse(text: str) -> dict:
     if statements is None:
         raise MalformedPolicy("The policy has no Statement.")
     for statement in _as_list(statements):
-        _check_statement(statement)
+        _check_statement(statement, require_principal)
     return document
 
 
-def _check_statement(statement) -> None:
+def validate_document(text: str, *, resource_policy: bool) -> dict:
+    """An IAM policy document, validated: a resource policy (a role's trust policy) names
+    its principals; an identity policy never does and names its resources. Raises
+    AwsError MalformedPolicyDocument."""
+    try:
+        document = parse(text, require_principal=resource_policy)
+        for statement in _as_list(document["Statement"]):
+            if not resource_policy and ("Principal" in statement or "NotPrincipal" in statement):
+                raise MalformedPolicy("Policy document should not specify a principal.")
+            if not resource_policy and "Resource" not in statement and "NotResource" not in statement:
+                raise MalformedPolicy("Policy statement must contain resources.")
+    except MalformedPolicy as exc:
+        raise AwsError("MalformedPolicyDocument", str(exc)) from None
+    if not _as_list(document["Statement"]):
+        raise AwsError("MalformedPolicyDocument", "Policy statement must not be empty.")
+    return document
+
+
+def _check_statement(statement, require_principal: bool = True) -> None:
     if not isinstance(statement, dict):
         raise MalformedPolicy("Each statement must be a JSON object.")
     if statement.get("Effect") not in (ALLOW, DENY):
         raise MalformedPolicy("Each statement needs an Effect of Allow or Deny.")
-    if "Principal" not in statement and "NotPrincipal" not in statement:
+    if require_principal and "Principal" not in statement and "NotPrincipal" not in statement:
         raise MalformedPolicy("A key policy statement must name a Principal.")
     principal = statement.get("Principal", statement.get("NotPrincipal"))
-    if principal != "*" and not (isinstance(principal, dict) and principal):
+    named = "Principal" in statement or "NotPrincipal" in statement
+    if named and principal != "*" and not (isinstance(principal, dict) and principal):
         raise MalformedPolicy("Principal must be \"*\" or an object such as {\"AWS\": ...}.")
     if isinstance(principal, dict):
         for value in _as_list(principal.get("AWS")):
@@ -108,6 +132,8 @@ def _operator(name: str) -> tuple[str | None, str, bool]:
 
 
 def _principal_matches(statement, request: Request) -> bool:
+    if "Principal" not in statement and "NotPrincipal" not in statement:
+        return True  # an identity policy applies to the identity it is attached to
     if "NotPrincipal" in statement:
         return not _principal_in(statement["NotPrincipal"], request)
     return _principal_in(statement["Principal"], request)
@@ -117,7 +143,7 @@ def _principal_in(principal, request: Request) -> bool:
     if principal == "*":
         return True
     for value in _as_list(principal.get("AWS")):
-        if value == "*" or value == request.account_id:
+        if value == "*" or value == request.account_id or value in request.principal_arns:
             return True
         match = _ROOT_ARN.fullmatch(value)
         if match and match.group(1) == request.account_id:

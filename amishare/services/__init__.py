@@ -31,6 +31,9 @@ class Operation:
     resources: ResourceNamer | None = None
     # context(ctx, params) -> condition keys the request itself supplies (ec2:Add/group, …).
     context: Callable | None = None
+    # The operation decides who may call it itself (sts:AssumeRole evaluates the role's trust
+    # policy and the caller's policies), or AWS never refuses it (sts:GetCallerIdentity).
+    authorizes_itself: bool = False
 
 
 REGISTRY: dict[str, dict[str, Operation]] = {}
@@ -47,14 +50,16 @@ def iam_prefix(service: str) -> str:
 
 
 def operation(service: str, *, writes: bool | None = None, action: str | None = None,
-              resources: ResourceNamer | None = None, context: Callable | None = None):
+              resources: ResourceNamer | None = None, context: Callable | None = None,
+              authorizes_itself: bool = False):
     def register(fn):
         name = _operation_names(service).get(fn.__name__)
         if name is None:
             raise LookupError(f"{service} has no operation named like {fn.__name__}")
         does_write = writes if writes is not None else not name.startswith(READ_PREFIXES)
         REGISTRY.setdefault(service, {})[name] = Operation(
-            service, name, fn, does_write, action or f"{iam_prefix(service)}:{name}", resources, context)
+            service, name, fn, does_write, action or f"{iam_prefix(service)}:{name}", resources, context,
+            authorizes_itself)
         return fn
 
     return register
@@ -65,4 +70,4 @@ def lookup(service: str, name: str | None) -> Operation | None:
 
 
 def load_all() -> None:
-    from amishare.services import ec2, kms, organizations, sts  # noqa: F401  (registration by import)
+    from amishare.services import ec2, iam, kms, organizations, sts  # noqa: F401  (registration by import)

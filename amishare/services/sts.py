@@ -1,6 +1,12 @@
+from amishare.domain import sts
 from amishare.services import operation
 
 
-@operation("sts")
+@operation("sts", authorizes_itself=True)  # AWS answers GetCallerIdentity for every valid credential
 def get_caller_identity(ctx, params):
-    return {"UserId": ctx.account_id, "Account": ctx.account_id, "Arn": ctx.principal.arn}
+    return sts.caller_identity(ctx)
+
+
+@operation("sts", authorizes_itself=True)  # the role's trust policy and the caller's policies decide
+def assume_role(ctx, params):
+    return sts.assume_role(ctx, params)
