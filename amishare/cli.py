@@ -1,4 +1,4 @@
-"""Command line: `amishare serve` and `amishare accounts ...`."""
+"""Command line: `amishare serve`, `amishare accounts ...` and `amishare users ...`."""
 
 import argparse
 import json
@@ -90,6 +90,36 @@ def _accounts_credentials(args) -> int:
     return 0
 
 
+def _users_create(args) -> int:
+    """An IAM user with an access key (and managed policies), in one transaction."""
+    import time
+
+    from amishare.config import Settings
+    from amishare.domain import accounts, iam_entities, iam_policies
+    from amishare.domain.context import Ctx
+    from amishare.domain.principal import Principal
+    from amishare.errors import AwsError
+
+    store, box = _open(args.db)
+    try:
+        with store.transaction() as conn:
+            if not accounts.exists(conn, args.account):
+                raise AwsError("NoSuchEntity", f"account {args.account} does not exist")
+            ctx = Ctx(conn, Principal.root(args.account), "us-east-1", time.time(), Settings(), secrets=box)
+            user = iam_entities.create_user(ctx, args.name, args.path)
+            for arn in args.policy_arn or []:
+                iam_policies.attach(ctx, "user", args.name, arn)
+            key = iam_entities.create_access_key(ctx, args.name)
+    except AwsError as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        store.dispose()
+    print(json.dumps({"AccountId": args.account, "UserName": user["UserName"], "Arn": user["Arn"],
+                      "AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}))
+    return 0
+
+
 def _accounts_list(args) -> int:
     from amishare.domain import accounts
 
@@ -134,6 +164,18 @@ def parser() -> argparse.ArgumentParser:
     listing = account_commands.add_parser("list", help="list accounts and their access key ids")
     listing.add_argument("--db", default=default_db_url())
     listing.set_defaults(run=_accounts_list)
+
+    users = commands.add_parser("users", help="manage the IAM users of an account")
+    user_commands = users.add_subparsers(dest="users_command", required=True)
+    user_create = user_commands.add_parser("create", help="create an IAM user with an access key and print its credentials")
+    user_create.add_argument("--db", default=default_db_url())
+    user_create.add_argument("--account", required=True, help="the 12-digit id of the account the user belongs to")
+    user_create.add_argument("--name", required=True)
+    user_create.add_argument("--path", default="/")
+    user_create.add_argument("--policy-arn", action="append", metavar="ARN",
+                             help="a managed policy to attach, e.g. arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess "
+                                  "(repeatable)")
+    user_create.set_defaults(run=_users_create)
     return root
 
 

@@ -90,3 +90,34 @@ def test_console_script_is_installed(server):
     assert script.exists(), "pip install -e . installs the amishare console script next to python"
     out = subprocess.check_output([str(script), "accounts", "create", "--db", server.db_url], env=server.env, text=True)
     assert json.loads(out)["AccessKeyId"].startswith("AKIA")
+
+
+def test_users_create_while_server_runs(server, alice):
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    out = server.cli("users", "create", "--db", server.db_url, "--account", alice.account_id, "--name", "deployer",
+                     "--policy-arn", admin, "--policy-arn", "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess")
+    created = json.loads(out)
+    assert set(created) == {"AccountId", "UserName", "Arn", "AccessKeyId", "SecretAccessKey"}
+    assert created["Arn"] == f"arn:aws:iam::{alice.account_id}:user/deployer"
+    assert created["AccessKeyId"].startswith("AKIA") and len(created["SecretAccessKey"]) == 40
+    user = Account(alice.account_id, created["AccessKeyId"], created["SecretAccessKey"])
+    assert server.client(user, "sts").get_caller_identity()["Arn"] == created["Arn"]
+    attached = server.client(alice, "iam").list_attached_user_policies(UserName="deployer")["AttachedPolicies"]
+    assert {p["PolicyArn"] for p in attached} == {admin, "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"}
+    # the account's own listing is unchanged: user keys are not the account's keys
+    listed = json.loads(server.cli("accounts", "list", "--db", server.db_url))["Accounts"]
+    assert [a["AccessKeyIds"] for a in listed if a["AccountId"] == alice.account_id] == [[alice.access_key_id]]
+
+    def refused(*extra):
+        proc = subprocess.run([sys.executable, "-m", "amishare", "users", "create", "--db", server.db_url, *extra],
+                              env=server.env, capture_output=True, text=True)
+        assert proc.returncode != 0 and proc.stdout == ""
+        return proc.stderr
+
+    assert "EntityAlreadyExists" in refused("--account", alice.account_id, "--name", "DEPLOYER")
+    assert "NoSuchEntity" in refused("--account", alice.account_id, "--name", "half",
+                                     "--policy-arn", "arn:aws:iam::aws:policy/NoSuchPolicy")
+    assert "ValidationError" in refused("--account", alice.account_id, "--name", "bad name")
+    assert "does not exist" in refused("--account", "999999999999", "--name", "x")
+    names = [u["UserName"] for u in server.client(alice, "iam").list_users()["Users"]]
+    assert names == ["deployer"]  # a refused command creates nothing

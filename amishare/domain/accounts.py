@@ -65,6 +65,10 @@ def ensure_system_account(conn, account_id: str, name: str, alias: str) -> None:
                              alias=alias, created_at=time.time())
 
 
+def exists(conn, account_id: str) -> bool:
+    return store.get_account(conn, account_id) is not None
+
+
 def key_row(conn, access_key_id: str):
     """The stored access key (account, status, sealed secret), or None."""
     return store.get_access_key(conn, access_key_id)
