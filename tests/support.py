@@ -182,3 +182,21 @@ def wait_until(predicate, timeout=10.0, interval=0.05):
             return value
         time.sleep(interval)
     raise AssertionError("condition not reached in time")
+
+
+def expect_error(call, code: str, status: int | None = None) -> str:
+    """Run `call`, which must fail with the AWS error `code` (and HTTP `status`); its message."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as exc:
+        call()
+    error = exc.value.response["Error"]
+    assert error["Code"] == code, error
+    if status is not None:
+        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    return error["Message"]
+
+
+def policy_document(*statements) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})

@@ -7,28 +7,16 @@ import re
 
 import botocore.config
 import pytest
-from botocore.exceptions import ClientError
 
 from support import Account
+from support import expect_error as _error
+from support import policy_document as _doc
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 AWS_MANAGED = ("AdministratorAccess", "AmazonEC2FullAccess", "AmazonEC2ReadOnlyAccess", "ReadOnlyAccess",
                "IAMFullAccess", "PowerUserAccess")
 UNIQUE_ID = r"[A-Z2-7]{17}"
 
-
-def _error(call, code, status=None):
-    with pytest.raises(ClientError) as exc:
-        call()
-    error = exc.value.response["Error"]
-    assert error["Code"] == code, error
-    if status is not None:
-        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
-    return error["Message"]
-
-
-def _doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def _allow(action="ec2:Describe*", resource="*"):

@@ -13,30 +13,17 @@ import botocore.auth
 import botocore.awsrequest
 import botocore.config
 import botocore.credentials
-import pytest
-from botocore.exceptions import ClientError
 from sqlalchemy import update
 
 from amishare.domain import iam as iam_domain
 from amishare.store.db import open_store
 from amishare.store.schema import iam_sessions
 from support import CLIENT_CONFIG, Account
+from support import expect_error as _error
+from support import policy_document as _doc
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
-
-def _error(call, code, status=None):
-    with pytest.raises(ClientError) as exc:
-        call()
-    error = exc.value.response["Error"]
-    assert error["Code"] == code, error
-    if status is not None:
-        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
-    return error["Message"]
-
-
-def _doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def _trust(principal, condition=None, effect="Allow", action="sts:AssumeRole"):

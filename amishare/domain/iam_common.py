@@ -169,6 +169,12 @@ def page(rows, max_items: int | None, *criteria, key: str = "name_key") -> tuple
     return rows, {"IsTruncated": True, "Marker": pagination.encode(rows[-1][key], pagination.fingerprint(*criteria))}
 
 
+def fetch_page(fetch, marker: str | None, max_items: int | None, *criteria) -> tuple[list, dict]:
+    """One page of name-ordered rows: `fetch(after, limit)` reads them, the Marker resumes them."""
+    after = start_after(marker, *criteria)
+    return page(fetch(after, items(max_items) + 1), max_items, *criteria)
+
+
 def compact_length(document: str) -> int:
     """A policy's size as IAM counts it for its quotas: characters other than whitespace."""
     return sum(1 for ch in document if not ch.isspace())

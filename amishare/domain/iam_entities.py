@@ -33,10 +33,9 @@ def _create(ctx, kind: str, prefix: str, name: str, max_name: int, path: str | N
 
 
 def _list(ctx, kind: str, path_prefix: str | None, marker: str | None, max_items: int | None):
-    criteria = (kind, ctx.account_id, path_prefix)
-    after = common.start_after(marker, *criteria)
-    rows = store.list_entities(ctx.conn, kind, ctx.account_id, path_prefix or "/", after, common.items(max_items) + 1)
-    return common.page(rows, max_items, *criteria)
+    return common.fetch_page(
+        lambda after, limit: store.list_entities(ctx.conn, kind, ctx.account_id, path_prefix or "/", after, limit),
+        marker, max_items, kind, ctx.account_id, path_prefix)
 
 
 def _boundary(row) -> dict:
@@ -181,10 +180,8 @@ def create_group(ctx, name: str, path: str | None) -> dict:
 
 def get_group(ctx, name: str, marker, max_items) -> dict:
     group = find(ctx, "group", name)
-    criteria = ("members", group["group_id"])
-    after = common.start_after(marker, *criteria)
-    rows, more = common.page(store.members(ctx.conn, group["group_id"], after, common.items(max_items) + 1),
-                             max_items, *criteria)
+    rows, more = common.fetch_page(lambda after, limit: store.members(ctx.conn, group["group_id"], after, limit),
+                                   marker, max_items, "members", group["group_id"])
     return {"Group": group_view(group), "Users": [user_view(row) for row in rows], **more}
 
 
@@ -221,10 +218,8 @@ def remove_user_from_group(ctx, group_name: str, user_name: str) -> None:
 
 def list_groups_for_user(ctx, user_name: str, marker, max_items) -> dict:
     user = find(ctx, "user", user_name)
-    criteria = ("groups", user["user_id"])
-    after = common.start_after(marker, *criteria)
-    rows, more = common.page(store.groups_of(ctx.conn, user["user_id"], after, common.items(max_items) + 1),
-                             max_items, *criteria)
+    rows, more = common.fetch_page(lambda after, limit: store.groups_of(ctx.conn, user["user_id"], after, limit),
+                                   marker, max_items, "groups", user["user_id"])
     return {"Groups": [group_view(row) for row in rows], **more}
 
 

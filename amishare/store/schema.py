@@ -473,34 +473,32 @@ kms_grants = Table(
 # that resolving an access key to its principal is one indexed read.
 
 IAM_ID = String(32)
-IAM_NAME = String(128)
 ARN = String(2048)
 
-iam_users = Table(
-    "iam_users",
-    metadata,
-    Column("user_id", IAM_ID, primary_key=True),  # AIDA...
-    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
-    Column("name", String(64), nullable=False),
-    Column("name_key", String(64), nullable=False),
-    Column("path", String(512), nullable=False),
+def _iam_entity(name: str, id_column: str, name_length: int, *columns) -> Table:
+    """A user, group, role or customer managed policy: an id, its account, a name unique in
+    the account regardless of case, a path."""
+    return Table(
+        name,
+        metadata,
+        Column(id_column, IAM_ID, primary_key=True),
+        Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
+        Column("name", String(name_length), nullable=False),
+        Column("name_key", String(name_length), nullable=False),
+        Column("path", String(512), nullable=False),
+        *columns,
+        Column("created_at", Float, nullable=False),
+        UniqueConstraint("account_id", "name_key", name=f"uq_{name}_name"),
+    )
+
+
+iam_users = _iam_entity(  # user_id AIDA...
+    "iam_users", "user_id", 64,
     Column("tags", Text, nullable=False),
     Column("boundary_arn", ARN),
-    Column("created_at", Float, nullable=False),
-    UniqueConstraint("account_id", "name_key", name="uq_iam_users_name"),
 )
 
-iam_groups = Table(
-    "iam_groups",
-    metadata,
-    Column("group_id", IAM_ID, primary_key=True),  # AGPA...
-    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
-    Column("name", IAM_NAME, nullable=False),
-    Column("name_key", IAM_NAME, nullable=False),
-    Column("path", String(512), nullable=False),
-    Column("created_at", Float, nullable=False),
-    UniqueConstraint("account_id", "name_key", name="uq_iam_groups_name"),
-)
+iam_groups = _iam_entity("iam_groups", "group_id", 128)  # AGPA...
 
 iam_group_members = Table(
     "iam_group_members",
@@ -510,39 +508,23 @@ iam_group_members = Table(
     Index("ix_iam_group_members_user", "user_id", "group_id"),
 )
 
-iam_roles = Table(
-    "iam_roles",
-    metadata,
-    Column("role_id", IAM_ID, primary_key=True),  # AROA...
-    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
-    Column("name", String(64), nullable=False),
-    Column("name_key", String(64), nullable=False),
-    Column("path", String(512), nullable=False),
+iam_roles = _iam_entity(  # role_id AROA...
+    "iam_roles", "role_id", 64,
     Column("trust_policy", Text, nullable=False),
     Column("description", String(1000)),
     Column("max_session_duration", Integer, nullable=False),
     Column("tags", Text, nullable=False),
     Column("boundary_arn", ARN),
-    Column("created_at", Float, nullable=False),
-    UniqueConstraint("account_id", "name_key", name="uq_iam_roles_name"),
 )
 
 # Customer managed policies; the AWS managed ones are built in (domain/aws_policies.py).
-iam_policies = Table(
-    "iam_policies",
-    metadata,
-    Column("policy_id", IAM_ID, primary_key=True),  # ANPA...
-    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
-    Column("name", IAM_NAME, nullable=False),
-    Column("name_key", IAM_NAME, nullable=False),
-    Column("path", String(512), nullable=False),
+iam_policies = _iam_entity(  # policy_id ANPA...
+    "iam_policies", "policy_id", 128,
     Column("description", String(1000)),
     Column("default_version", String(16), nullable=False),
     Column("next_version", Integer, nullable=False),
     Column("tags", Text, nullable=False),
-    Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
-    UniqueConstraint("account_id", "name_key", name="uq_iam_policies_name"),
 )
 
 iam_policy_versions = Table(
@@ -570,7 +552,7 @@ iam_inline_policies = Table(
     metadata,
     Column("entity_kind", String(8), primary_key=True),
     Column("entity_id", IAM_ID, primary_key=True),
-    Column("policy_name", IAM_NAME, primary_key=True),
+    Column("policy_name", String(128), primary_key=True),
     Column("document", Text, nullable=False),
 )
 
