@@ -199,7 +199,7 @@ def delete_group(ctx, name: str) -> None:
 
 
 def add_user_to_group(ctx, group_name: str, user_name: str) -> None:
-    group = find(ctx, "group", group_name)
+    group = find(ctx, "group", group_name, lock=True)
     user = find(ctx, "user", user_name, lock=True)
     if store.is_member(ctx.conn, group["group_id"], user["user_id"]):
         return

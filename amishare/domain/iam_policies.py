@@ -299,7 +299,7 @@ def _entity_id(kind: str, row) -> str:
 
 def attach(ctx, kind: str, name: str, arn: str) -> None:
     entity = find(ctx, kind, name, lock=True)
-    managed = resolve(ctx, arn, attachable=True)
+    managed = resolve(ctx, arn, attachable=True, lock=True)  # not deleted while it is attached
     current = [row["policy_arn"] for row in store.attached(ctx.conn, kind, [_entity_id(kind, entity)])]
     if managed.arn in current:
         return
@@ -384,7 +384,7 @@ def list_inline(ctx, kind: str, name: str, marker, max_items) -> dict:
 
 
 def check_boundary(ctx, arn: str) -> str:
-    return resolve(ctx, arn, attachable=True).arn
+    return resolve(ctx, arn, attachable=True, lock=True).arn
 
 
 def put_boundary(ctx, kind: str, name: str, arn: str) -> None:
