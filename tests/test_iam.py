@@ -415,10 +415,14 @@ def test_iam_with_the_aws_cli(server, alice):
     assert identity["Arn"] == f"arn:aws:iam::{alice.account_id}:user/cli/cli-user"
 
 
-def test_users_are_refused_iam_until_policies_are_enforced(server, alice):
-    """Identity policies aren't enforced yet: every non-root principal is refused IAM
-    operations, whatever its policies say (AdministratorAccess included)."""
-    user = server.new_user(alice, "admin", [ADMIN])
-    _error(lambda: server.client(user, "iam").list_users(), "AccessDenied", 403)
-    _error(lambda: server.client(user, "iam").create_user(UserName="x"), "AccessDenied", 403)
-    assert [u["UserName"] for u in server.client(alice, "iam").list_users()["Users"]] == ["admin"]
+def test_iam_calls_follow_the_users_policies(server, alice):
+    """A user with AdministratorAccess may manage IAM; one without a policy may not, and its
+    refusal names the action, the resource and the reason, as AWS does."""
+    admin = server.new_user(alice, "admin", [ADMIN])
+    assert [u["UserName"] for u in server.client(admin, "iam").list_users()["Users"]] == ["admin"]
+    server.client(admin, "iam").create_user(UserName="x")
+    nobody = server.new_user(alice, "nobody")
+    message = _error(lambda: server.client(nobody, "iam").create_user(UserName="y"), "AccessDenied", 403)
+    assert f"User: arn:aws:iam::{alice.account_id}:user/nobody is not authorized to perform: iam:CreateUser" in message
+    assert "because no identity-based policy allows the iam:CreateUser action" in message
+    assert sorted(u["UserName"] for u in server.client(alice, "iam").list_users()["Users"]) == ["admin", "nobody", "x"]

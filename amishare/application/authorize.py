@@ -1,20 +1,41 @@
 """The authorization step: may this principal perform this operation's action
-on the resources it names? Decided here, once per call, before the handler runs."""
+on the resources it names? Decided once per call, before the handler runs, by
+the one evaluation in `domain/authz.py`."""
 
+from amishare.domain import authz
+from amishare.domain.resources import Resource
 from amishare.errors import AwsError
 from amishare.services import Operation
 
-
 def authorize(ctx, operation: Operation, params: dict) -> None:
-    """An account's root user may do everything in its own account; what it may do to
-    another account's resources is the domain's business (launch permissions, key policies).
-    Operations that authorize themselves (AssumeRole, GetCallerIdentity) are left to their handler."""
-    if ctx.principal.is_root or operation.authorizes_itself:
+    if operation.authorizes_itself:
         return
-    raise AwsError(*_refusal(operation), 403)
+    principal = ctx.principal
+    levels = authz.scp_levels(ctx.conn, principal)
+    if principal.is_root and levels is None and not operation.resource_policies:
+        return  # the account's root user, bound by no SCP and no resource policy: nothing to evaluate
+    resources = operation.resources(ctx, params) if operation.resources else []
+    context = authz.request_context(ctx.conn, principal, ctx.region, ctx.now, ctx.source_ip, ctx.secure_transport,
+                                    operation.context(ctx, params) if operation.context else None)
+    for resource in resources or [Resource("*")]:
+        target = authz.Target(operation.action, resource.arn, resource.account_id, resource.policy,
+                              resource.policy_required, resource.grants_allow(principal, operation.action))
+        decision = authz.decide(ctx.conn, principal, target, {**context, **resource.context}, levels)
+        if not decision.allowed:
+            raise refusal(ctx, operation, resource.arn, decision, context)
 
 
-def _refusal(operation: Operation) -> tuple[str, str]:
-    code = {"ec2": "UnauthorizedOperation", "sts": "AccessDenied", "iam": "AccessDenied"}.get(
-        operation.service, "AccessDeniedException")
-    return code, f"You are not authorized to perform: {operation.action}"
+def refusal(ctx, operation: Operation, resource: str, decision: authz.Decision, context: dict) -> AwsError:
+    """The refusal in the called service's words: EC2 answers UnauthorizedOperation with an
+    encoded message (decoded by sts:DecodeAuthorizationMessage), IAM and STS AccessDenied,
+    JSON services AccessDeniedException."""
+    action = operation.action
+    said = f"User: {ctx.principal.arn} is not authorized to perform: {action} on resource: {resource} " \
+           f"{decision.reason(action)}"
+    if operation.service == "ec2":
+        encoded = authz.encode_message(ctx, action, resource, decision, context)
+        return AwsError("UnauthorizedOperation", "You are not authorized to perform this operation. "
+                        f"{said}. Encoded authorization failure message: {encoded}", 403)
+    if operation.service in ("iam", "sts"):
+        return AwsError("AccessDenied", said, 403)
+    return AwsError("AccessDeniedException", said, 400)

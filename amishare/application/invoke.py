@@ -76,7 +76,8 @@ class Application:
         for attempt in range(_ATTEMPTS):
             try:
                 with self.store.transaction(write=operation.writes, timeout=self.settings.request_timeout) as conn:
-                    ctx = Ctx(conn, call.principal, call.region, time.time(), self.settings, call.request_id, self.box)
+                    ctx = Ctx(conn, call.principal, call.region, time.time(), self.settings, call.request_id, self.box,
+                              source_ip=call.source_ip, secure_transport=call.secure_transport)
                     for step in self.before:
                         step(ctx, operation, call.params)
                     result = operation.handler(ctx, call.params)

@@ -18,6 +18,8 @@ class Ctx:
     request_id: str = ""
     secrets: object = None  # SecretBox, for operations that mint credentials
     memo: dict = field(default_factory=dict)  # per-call memo of facts read once (e.g. org membership)
+    source_ip: str | None = None  # for aws:SourceIp
+    secure_transport: bool = False  # for aws:SecureTransport
 
     @property
     def account_id(self) -> str:

@@ -19,6 +19,13 @@ class Resource:
     arn: str
     account_id: str | None = None  # the owner, when the resource exists and has one
     context: dict = field(default_factory=dict)  # lower-cased condition keys -> values
+    policy: dict | None = None  # its resource policy (a KMS key policy), parsed
+    policy_required: bool = False  # that policy is the only authority over the resource (KMS keys)
+    grants: tuple = ()  # (grantee principal, frozenset of actions) pairs (KMS grants)
+
+    def grants_allow(self, principal, action: str) -> bool:
+        names = {principal.arn, principal.account_id} if principal.is_root else {principal.arn}
+        return any(grantee in names and action in actions for grantee, actions in self.grants)
 
 
 def everything() -> Resource:
@@ -100,3 +107,25 @@ def by_id(ctx, resource_id: str) -> Resource:
     if namer is None:
         return Resource(f"arn:aws:ec2:{ctx.region}:{ctx.account_id}:*/{resource_id}")
     return namer(ctx, resource_id)
+
+
+_IAM_NAMES = (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group"))
+
+
+def iam_entity(ctx, params: dict) -> list[Resource]:
+    """What an IAM call acts on, as IAM's resource ARN: the user, role or group it names (with
+    its path, when it exists), else the managed policy; a user's own entry without a name."""
+    from amishare.domain import iam_common
+    from amishare.store import iam as iam_store
+
+    for member, kind in _IAM_NAMES:
+        name = params.get(member)
+        if isinstance(name, str):
+            row = iam_store.entity_by_name(ctx.conn, kind, ctx.account_id, name)
+            arn = iam_common.row_arn(kind, row) if row else iam_common.arn(ctx.account_id, kind, "/", name)
+            return [Resource(arn, ctx.account_id)]
+    if isinstance(params.get("PolicyArn"), str):
+        return [Resource(params["PolicyArn"])]
+    if ctx.principal.kind == "user" and "UserName" not in params:
+        return [Resource(ctx.principal.arn, ctx.account_id)]
+    return [Resource("*")]

@@ -7,7 +7,7 @@ it touches. The application authorizes a call from that declaration, once,
 before the handler runs.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable
 
@@ -34,6 +34,9 @@ class Operation:
     # The operation decides who may call it itself (sts:AssumeRole evaluates the role's trust
     # policy and the caller's policies), or AWS never refuses it (sts:GetCallerIdentity).
     authorizes_itself: bool = False
+    # The resources it names carry a resource policy that must be evaluated even for an
+    # account's root user (KMS key policies).
+    resource_policies: bool = False
 
 
 REGISTRY: dict[str, dict[str, Operation]] = {}
@@ -51,7 +54,7 @@ def iam_prefix(service: str) -> str:
 
 def operation(service: str, *, writes: bool | None = None, action: str | None = None,
               resources: ResourceNamer | None = None, context: Callable | None = None,
-              authorizes_itself: bool = False):
+              authorizes_itself: bool = False, resource_policies: bool = False):
     def register(fn):
         name = _operation_names(service).get(fn.__name__)
         if name is None:
@@ -59,7 +62,7 @@ def operation(service: str, *, writes: bool | None = None, action: str | None = 
         does_write = writes if writes is not None else not name.startswith(READ_PREFIXES)
         REGISTRY.setdefault(service, {})[name] = Operation(
             service, name, fn, does_write, action or f"{iam_prefix(service)}:{name}", resources, context,
-            authorizes_itself)
+            authorizes_itself, resource_policies)
         return fn
 
     return register
@@ -67,6 +70,13 @@ def operation(service: str, *, writes: bool | None = None, action: str | None = 
 
 def lookup(service: str, name: str | None) -> Operation | None:
     return REGISTRY.get(service, {}).get(name or "")
+
+
+def default_resources(service: str, namer: ResourceNamer) -> None:
+    """Name the resources of every operation of `service` that doesn't name its own."""
+    for name, op in REGISTRY.get(service, {}).items():
+        if op.resources is None:
+            REGISTRY[service][name] = replace(op, resources=namer)
 
 
 def load_all() -> None:

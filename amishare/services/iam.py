@@ -3,7 +3,8 @@ policies, permissions boundaries and tags."""
 
 from amishare.domain import iam_entities as entities
 from amishare.domain import iam_policies as policies
-from amishare.services import operation
+from amishare.domain import resources
+from amishare.services import default_resources, operation
 
 SERVICE = "iam"
 
@@ -333,3 +334,6 @@ for _kind in ("user", "role"):
 @operation(SERVICE)
 def get_account_authorization_details(ctx, params):
     return entities.authorization_details(ctx, params.get("Filter"))
+
+
+default_resources(SERVICE, resources.iam_entity)  # IAM names the user, role, group or policy a call acts on

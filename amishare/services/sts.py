@@ -1,4 +1,6 @@
+from amishare.domain import authz
 from amishare.domain import sts
+from amishare.errors import AwsError
 from amishare.services import operation
 
 
@@ -10,3 +12,12 @@ def get_caller_identity(ctx, params):
 @operation("sts", authorizes_itself=True)  # the role's trust policy and the caller's policies decide
 def assume_role(ctx, params):
     return sts.assume_role(ctx, params)
+
+
+@operation("sts")
+def decode_authorization_message(ctx, params):
+    decoded = authz.decode_message(ctx, params["EncodedMessage"])
+    if decoded is None:
+        raise AwsError("InvalidAuthorizationMessageException",
+                       "The message is not a valid authorization message of this account.")
+    return {"DecodedMessage": decoded}

@@ -1,0 +1,192 @@
+"""AWS's policy evaluation logic, in one place.
+
+Every call is decided here (through the application's authorize step), and so
+are the checks the domain makes on a caller's behalf (EBS using a KMS key,
+AssumeRole) and the questions of simulation and access analysis. The order is
+AWS's:
+
+1. an explicit Deny in any applicable policy (service control policies,
+   identity policies, permissions boundary, session policy, resource policy)
+   denies;
+2. service control policies must allow (every level from the root down to the
+   account) for any principal of a member account, its root user included; they
+   never limit the management account;
+3. in the principal's own account, an Allow from the identity side (identity
+   policies, limited by the boundary and the session policy), or a resource
+   policy that names the principal itself, allows; the account's root user is
+   allowed everything;
+4. across accounts, both sides must allow: the caller's identity side, and the
+   resource policy (naming the caller or its account);
+5. a resource whose policy is the only authority (a KMS key) needs its policy
+   (or a grant) to allow: naming the account delegates to the identity side.
+"""
+
+import base64
+import json
+from dataclasses import dataclass, field
+
+from amishare.domain import iam, organizations, policy
+from amishare.domain.principal import Principal
+
+SCP = "service control policy"
+IDENTITY = "identity-based policy"
+BOUNDARY = "permissions boundary"
+SESSION = "session policy"
+RESOURCE = "resource-based policy"
+_ENCODED_AD = "amishare-authorization-message"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a decision is about: an action on a resource, and the resource's own policy."""
+
+    action: str
+    resource: str  # ARN or "*"
+    owner: str | None = None  # the resource's account, when known
+    resource_policy: dict | None = None  # a parsed resource policy (key policy, trust policy)
+    policy_required: bool = False  # the resource policy is the only authority (KMS keys)
+    granted: bool = False  # a grant (KMS) allows the principal this action
+
+
+@dataclass
+class Decision:
+    allowed: bool
+    explicit_deny: bool = False
+    decided_by: str | None = None  # the kind of policy that denied (or was missing)
+    matched: list = field(default_factory=list)  # (kind, policy id or name, statement) that decided
+
+    def reason(self, action: str) -> str:
+        """AWS's words for why a request was denied ("" when it wasn't)."""
+        if self.allowed:
+            return ""
+        kind = self.decided_by or IDENTITY
+        if self.explicit_deny:
+            return f"with an explicit deny in {'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+        return f"because no {kind} allows the {action} action"
+
+
+def request_context(conn, principal: Principal, region: str, now: float, source_ip: str | None = None,
+                    secure: bool = False, extra: dict | None = None) -> dict[str, list[str]]:
+    """The global condition keys of one request (lower-case keys), with those the call supplies."""
+    context = iam.principal_context(conn, principal, now)
+    context["aws:requestedregion"] = [region]
+    context["aws:securetransport"] = ["true" if secure else "false"]
+    context["aws:viaawsservice"] = ["false"]
+    if source_ip:
+        context["aws:sourceip"] = [source_ip]
+    if extra:
+        context.update(extra)
+    return context
+
+
+def scp_levels(conn, principal: Principal):
+    """The SCP levels that bound `principal`, or None where SCPs don't apply."""
+    return organizations.scp_levels(conn, principal.account_id)
+
+
+def decide(conn, principal: Principal, target: Target, context: dict, levels=None) -> Decision:
+    """Allow or deny `principal` the target's action on its resource. `levels` are the
+    principal's SCP levels (`scp_levels`), read by the caller once per call."""
+    if levels is not None:
+        verdict, statements = organizations.evaluate_scps(levels, target.action, target.resource, context)
+        if verdict != policy.ALLOW:
+            return Decision(False, verdict == policy.DENY, SCP, [(SCP, s.policy_id, s.statement) for s in statements])
+    request = policy.Request(principal.account_id, target.action, target.resource, context,
+                             iam.principal_arns(conn, principal))
+    identity = _identity_side(conn, principal, request)
+    if identity.explicit_deny:
+        return identity
+    if target.resource_policy is None:
+        if target.policy_required and not target.granted:
+            return Decision(False, False, RESOURCE)
+        return identity
+    by_account = policy.evaluate(target.resource_policy, request)
+    if by_account == policy.DENY:
+        return Decision(False, True, RESOURCE)
+    if target.owner in (None, principal.account_id):
+        by_name = by_account == policy.ALLOW and (
+            principal.is_root or policy.evaluate(target.resource_policy, _named_only(request)) == policy.ALLOW)
+        if by_name or target.granted:
+            return Decision(True)  # a resource policy (or grant) naming the caller is enough in its own account
+        if target.policy_required and by_account != policy.ALLOW:
+            return Decision(False, False, RESOURCE)
+        return identity  # the policy names the account: it delegates to the caller's own policies
+    if by_account != policy.ALLOW and not target.granted:
+        return Decision(False, False, RESOURCE)
+    return identity
+
+
+def _named_only(request: policy.Request) -> policy.Request:
+    """The same request, matching Principal elements that name the caller itself, not its account."""
+    return policy.Request("", request.action, request.resource, request.context, request.principal_arns)
+
+
+def _identity_side(conn, principal: Principal, request: policy.Request) -> Decision:
+    """The principal's own policies: root may do everything in its account; a user or a role
+    session needs an Allow from its identity policies, and from its permissions boundary and
+    session policy when it has them; an explicit Deny in any of them denies."""
+    if principal.is_root:
+        return Decision(True)
+    decision = _combined(iam.identity_policies(conn, principal), request)
+    if decision == policy.DENY:
+        return Decision(False, True, IDENTITY)
+    for kind, limit in ((BOUNDARY, iam.permissions_boundary(conn, principal)),
+                        (SESSION, iam.session_policy(conn, principal))):
+        if limit is None:
+            continue
+        bound = policy.evaluate(limit, request)
+        if bound == policy.DENY:
+            return Decision(False, True, kind)
+        if bound != policy.ALLOW and decision == policy.ALLOW:
+            return Decision(False, False, kind)
+    if decision != policy.ALLOW:
+        return Decision(False, False, IDENTITY)
+    return Decision(True)
+
+
+def _combined(documents: list[dict], request: policy.Request) -> str:
+    decision = policy.NOT_APPLICABLE
+    for document in documents:
+        verdict = policy.evaluate(document, request)
+        if verdict == policy.DENY:
+            return policy.DENY
+        if verdict == policy.ALLOW:
+            decision = policy.ALLOW
+    return decision
+
+
+# --- the encoded authorization failure message of EC2 refusals
+
+
+def encode_message(ctx, action: str, resource: str, decision: Decision, context: dict) -> str:
+    """The decision as AWS describes it to DecodeAuthorizationMessage, sealed so that only this
+    service can open it."""
+    document = {
+        "allowed": False,
+        "explicitDeny": decision.explicit_deny,
+        "matchedStatements": {"items": [{"statementId": (s.get("Sid") if isinstance(s, dict) else None) or "",
+                                         "effect": "DENY" if decision.explicit_deny else "ALLOW",
+                                         "principals": {"items": [{"value": ctx.principal.unique_id}]},
+                                         "actions": {"items": [{"value": action}]},
+                                         "resources": {"items": [{"value": resource}]}}
+                                        for _kind, _id, s in decision.matched]},
+        "failures": {"items": []},
+        "context": {
+            "principal": {"id": ctx.principal.unique_id, "arn": ctx.principal.arn},
+            "action": action,
+            "resource": resource,
+            "conditions": {"items": [{"key": key, "values": {"items": [{"value": v} for v in values]}}
+                                     for key, values in sorted(context.items())]},
+        },
+    }
+    sealed = ctx.secrets.seal(json.dumps(document, separators=(",", ":")), f"{_ENCODED_AD}:{ctx.account_id}")
+    return base64.urlsafe_b64encode(sealed.encode()).decode().rstrip("=")
+
+
+def decode_message(ctx, encoded: str) -> str | None:
+    """The decision document of an encoded message issued in the caller's account, or None."""
+    try:
+        sealed = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+        return ctx.secrets.open(sealed, f"{_ENCODED_AD}:{ctx.account_id}")
+    except Exception:  # noqa: BLE001 - anything that isn't our sealed message is simply invalid
+        return None
