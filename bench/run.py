@@ -35,6 +35,9 @@ from typing import Callable, Iterable
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
+# Seed and measure the amishare of this source tree, whatever copy is installed.
+if str(BENCH_DIR.parent) not in sys.path:
+    sys.path.insert(0, str(BENCH_DIR.parent))
 REGION = "us-east-1"
 ZONE = REGION + "a"
 HEALTH_PATH = "/_amishare/health"
@@ -335,9 +338,11 @@ def inspect_seed(db_url: str) -> Seeded:
 class ServerProcess:
     """`python -m amishare serve` as a subprocess in its own process group."""
 
-    def __init__(self, db_url: str, port: int, workers: int, log_path: Path, state_delay: float = 0.0):
+    def __init__(self, db_url: str, port: int, workers: int, log_path: Path, state_delay: float = 0.0,
+                 env: dict[str, str] | None = None):
         self.db_url, self.port, self.workers, self.log_path = db_url, port, workers, log_path
         self.state_delay = state_delay
+        self.env = dict(env or {})  # environment overrides for the server (e.g. AMISHARE_* settings)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -349,8 +354,15 @@ class ServerProcess:
         out = open(self.log_path, "ab")
         command = [sys.executable, "-m", "amishare", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                    "--db", self.db_url, "--workers", str(self.workers), "--state-delay", str(self.state_delay)]
-        log(f"starting server: {' '.join(command)}")
-        self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        # The server runs the amishare of this source tree (the one source_state() describes), not whichever
+        # copy happens to be installed.
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH_DIR.parent), env.get("PYTHONPATH")]))
+        env.update(self.env)
+        overrides = " ".join(f"{k}={v}" for k, v in self.env.items())
+        log(f"starting server: {overrides + ' ' if overrides else ''}{' '.join(command)}")
+        self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                        env=env)
         out.close()
         deadline = time.time() + timeout
         while time.time() < deadline:
