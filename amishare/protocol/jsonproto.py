@@ -5,18 +5,22 @@ import json
 
 from amishare.errors import AwsError, missing_parameter
 from amishare.protocol.scalars import convert, epoch_seconds
+from amishare.text import printable
 
 
 def parse(body: bytes, shape) -> dict:
-    if shape is None:
-        return {}
-    try:
-        data = json.loads(body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise AwsError("SerializationException", "The request body is not valid JSON.") from None
+    """The operation's input from a request body. An empty body is an empty input; anything
+    else must be a JSON object, also for operations that take no input."""
+    if body and body.strip():
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise AwsError("SerializationException", "The request body is not valid JSON.") from None
+    else:
+        data = {}
     if not isinstance(data, dict):
         raise AwsError("SerializationException", "The request body must be a JSON object.")
-    return _structure(shape, data, "")
+    return {} if shape is None else _structure(shape, data, "")
 
 
 def _structure(shape, data, path: str) -> dict:
@@ -75,4 +79,4 @@ def response(operation, result: dict) -> bytes:
 
 
 def error(code: str, message: str, fields: dict | None = None) -> bytes:
-    return json.dumps({"__type": code, "message": message, **(fields or {})}).encode()
+    return json.dumps({"__type": printable(code), "message": printable(message), **(fields or {})}).encode()

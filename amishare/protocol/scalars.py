@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from amishare.errors import AwsError
 from amishare.parsing import DECIMAL_RE, INTEGER_RE, from_epoch, parse_timestamp
+from amishare.text import printable, unsafe_character
 
 MAX_STRING = 65536
 
@@ -31,8 +32,10 @@ def convert(shape, value, name: str, from_text: bool):
     if kind == "string":
         if not isinstance(value, str):
             raise _bad(name, value, "String")
-        if "\x00" in value:
-            raise AwsError("InvalidParameterValue", f"Value for parameter {name} contains a NUL character.")
+        bad = unsafe_character(value)
+        if bad is not None:
+            raise AwsError("InvalidParameterValue",
+                           f"Value for parameter {name} contains a character that is not allowed: {printable(bad)}")
         limit = shape.metadata.get("max", MAX_STRING)
         if len(value) > limit:
             raise AwsError("InvalidParameterValue", f"Value for parameter {name} is too long (at most {limit} characters).")

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from amishare.protocol.scalars import iso8601
+from amishare.text import printable
 
 # IAM writes policy documents URL-encoded (the SDKs decode members of this shape).
 URL_ENCODED_SHAPES = frozenset({"policyDocumentType"})
@@ -26,7 +27,7 @@ def _scalar_writer(shape):
         import base64
 
         return lambda value: base64.b64encode(value).decode()
-    return lambda value: escape(str(value))
+    return lambda value: escape(printable(str(value)))
 
 
 # Writers are compiled once per shape: serializing a page of results then costs
@@ -133,7 +134,7 @@ def query_response(operation, result: dict, request_id: str, namespace: str) -> 
 def ec2_error(code: str, message: str, request_id: str) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Response><Errors><Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error></Errors>"
+        f"<Response><Errors><Error><Code>{escape(printable(code))}</Code><Message>{escape(printable(message))}</Message></Error></Errors>"
         f"<RequestID>{request_id}</RequestID></Response>"
     ).encode()
 
@@ -141,6 +142,6 @@ def ec2_error(code: str, message: str, request_id: str) -> bytes:
 def query_error(code: str, message: str, request_id: str, namespace: str, sender: bool) -> bytes:
     kind = "Sender" if sender else "Receiver"
     return (
-        f'<ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type><Code>{escape(code)}</Code>'
-        f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        f'<ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type><Code>{escape(printable(code))}</Code>'
+        f"<Message>{escape(printable(message))}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
     ).encode()
