@@ -84,3 +84,105 @@ def test_condition_operators():
 def test_malformed_policies(text):
     with pytest.raises(policy.MalformedPolicy):
         policy.parse(text)
+
+
+def _statement(**overrides):
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}
+    statement.update(overrides)
+    return {key: value for key, value in statement.items() if value is not None}
+
+
+@pytest.mark.parametrize("document", [
+    {"Statement": []},
+    {"Statement": _statement(), "Extra": 1},
+    {"Version": "2020-01-01", "Statement": _statement()},
+    {"Id": 5, "Statement": _statement()},
+    {"Statement": [_statement(Sid=5)]},
+    {"Statement": [_statement(Unknown="x")]},
+    {"Statement": [_statement(Resource=5)]},
+    {"Statement": [_statement(Resource=[])]},
+    {"Statement": [_statement(Resource="bucket")]},
+    {"Statement": [_statement(Resource=None)]},
+    {"Statement": [_statement(NotResource="*")]},
+    {"Statement": [_statement(Action=None)]},
+    {"Statement": [_statement(NotAction="kms:Decrypt")]},
+    {"Statement": [_statement(Action=["kms:Decrypt", 7])]},
+    {"Statement": [_statement(Action="kms:Decrypt Encrypt")]},
+    {"Statement": [_statement(Principal={})]},
+    {"Statement": [_statement(Principal={"AWS": []})]},
+    {"Statement": [_statement(Principal={"Robot": "x"})]},
+    {"Statement": [_statement(Principal="123456789012")]},
+    {"Statement": [_statement(NotPrincipal="*")]},
+    {"Statement": [_statement(Condition=[1])]},
+    {"Statement": [_statement(Condition={})]},
+    {"Statement": [_statement(Condition={"Null": []})]},
+    {"Statement": [_statement(Condition={"Null": {"aws:PrincipalOrgID": []}})]},
+    {"Statement": [_statement(Condition={"Null": {"aws:PrincipalOrgID": "maybe"}})]},
+    {"Statement": [_statement(Condition={"NullIfExists": {"aws:PrincipalOrgID": "true"}})]},
+    {"Statement": [_statement(Condition={"StringEquals": {"aws:PrincipalOrgID": {"nested": "x"}}})]},
+    {"Statement": [_statement(Condition={"StringEquals": {"aws:PrincipalOrgID": [["x"]]}})]},
+    {"Statement": [_statement(Condition={"StringEquals": {"aws:PrincipalOrgID": None}})]},
+    {"Statement": [_statement(Condition={"StringEquals": {"": "x"}})]},
+    {"Statement": [_statement(Condition={"NumericLessThan": {"kms:x": "ten"}})]},
+    {"Statement": [_statement(Condition={"DateLessThan": {"aws:CurrentTime": "yesterday"}})]},
+    {"Statement": [_statement(Condition={"IpAddress": {"aws:SourceIp": "300.1.1.1/8"}})]},
+    {"Statement": [_statement(Condition={"Bool": {"aws:SecureTransport": "yes"}})]},
+    {"Statement": [_statement(Condition={"Sometimes:StringEquals": {"k": "v"}})]},
+])
+def test_documents_outside_the_grammar_are_malformed(document):
+    with pytest.raises(policy.MalformedPolicy):
+        policy.validate(document)
+
+
+@pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, '{"Statement": ' * 3000 + "1" + "}" * 3000, "x" * 40000])
+def test_huge_or_deep_documents_are_malformed(text):
+    with pytest.raises(policy.MalformedPolicy):
+        policy.parse(text)
+
+
+def test_grammar_accepts_every_form():
+    document = {
+        "Version": "2012-10-17", "Id": "key-policy",
+        "Statement": {
+            "Sid": "any text at all", "Effect": "Deny", "NotPrincipal": {"AWS": "111122223333", "Service": "ec2.amazonaws.com"},
+            "NotAction": ["kms:Describe*", "kms:List?eys"], "NotResource": "arn:aws:kms:*:*:key/*",
+            "Condition": {
+                "ForAnyValue:StringLikeIfExists": {"aws:PrincipalOrgPaths": ["o-1/*", "o-2/*"]},
+                "NumericLessThanEquals": {"kms:GrantCount": 5}, "Bool": {"aws:SecureTransport": True},
+                "DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}, "IpAddress": {"aws:SourceIp": "10.0.0.0/8"},
+                "Null": {"aws:PrincipalOrgID": "false"},
+            },
+        },
+    }
+    compiled = policy.validate(document)
+    assert len(compiled.statements) == 1 and compiled.statements[0].not_principal
+    with pytest.raises(policy.MalformedPolicy):
+        policy.validate(document, principals=policy.PRINCIPAL_FORBIDDEN)
+    identity = {"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
+    assert policy.evaluate(policy.validate(identity, principals=policy.PRINCIPAL_FORBIDDEN), request()) == policy.ALLOW
+    with pytest.raises(policy.MalformedPolicy):
+        policy.validate(identity)
+
+
+def test_numeric_date_and_wildcard_conditions():
+    def allowed(condition, **context):
+        d = policy.validate(doc(_statement(Condition=condition)))
+        r = request()
+        r.context.update({k.lower(): [v] for k, v in context.items()})
+        return policy.evaluate(d, r) == policy.ALLOW
+
+    assert allowed({"NumericLessThan": {"kms:n": 10}}, **{"kms:n": "9"})
+    assert not allowed({"NumericLessThan": {"kms:n": "10"}}, **{"kms:n": "10"})
+    assert not allowed({"NumericLessThan": {"kms:n": 10}}, **{"kms:n": "not a number"})
+    assert allowed({"NumericNotEquals": {"kms:n": 10}})
+    assert allowed({"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}, **{"aws:CurrentTime": "2025-06-01T00:00:00Z"})
+    assert allowed({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, **{"aws:SourceIp": "10.1.2.3"})
+    assert not allowed({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, **{"aws:SourceIp": "not an ip"})
+    # Only * and ? are wildcards; brackets are plain characters.
+    assert not allowed({"StringLike": {"aws:PrincipalAccount": "[1]111*"}})
+    assert allowed({"StringLike": {"aws:PrincipalAccount": "1111?2223333"}})
+
+
+def test_a_stored_document_that_no_longer_validates_denies():
+    assert policy.load_stored("not json") is policy.DENY_ALL
+    assert policy.evaluate(policy.load_stored('{"Statement": [1]}'), request()) == policy.DENY

@@ -1,38 +1,186 @@
 """One policy engine for resource policies (KMS key policies now, IAM later).
 
-Evaluation follows AWS: an explicit Deny wins, then any Allow, else the
+A document is validated once, when it is stored, against the grammar of the
+IAM policy language (`parse`/`validate`), and compiled into `Policy`; the
+evaluator only ever sees compiled policies, so nothing stored can make it
+fail. Evaluation follows AWS: an explicit Deny wins, then any Allow, else the
 request is implicitly denied. Principals are accounts (their root user);
-conditions support the String operators with ForAnyValue:/ForAllValues:
-qualifiers and IfExists, on context keys such as aws:PrincipalAccount,
-aws:PrincipalOrgID and aws:PrincipalOrgPaths.
+conditions support the String, Arn, Numeric, Date, Bool, IpAddress, Binary and
+Null operators with ForAnyValue:/ForAllValues: qualifiers and IfExists, on
+context keys such as aws:PrincipalAccount, aws:PrincipalOrgID and
+aws:PrincipalOrgPaths.
 """
 
+import ipaddress
 import json
+import math
+import operator as op
 import re
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
+from datetime import datetime, timezone
+from functools import lru_cache
 
 from amishare.errors import AwsError
 
 ALLOW, DENY, NOT_APPLICABLE = "Allow", "Deny", "NotApplicable"
 MAX_POLICY_BYTES = 32768
+VERSIONS = ("2012-10-17", "2008-10-17")
+PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 _ROOT_ARN = re.compile(r"arn:aws:iam::([0-9]{12}):root")
-_STRING_OPERATORS = {
-    "StringEquals": (False, False, False),  # (negated, ignore case, wildcard)
-    "StringNotEquals": (True, False, False),
-    "StringEqualsIgnoreCase": (False, True, False),
-    "StringNotEqualsIgnoreCase": (True, True, False),
-    "StringLike": (False, False, True),
-    "StringNotLike": (True, False, True),
-    "ArnEquals": (False, False, True),
-    "ArnLike": (False, False, True),
-    "ArnNotEquals": (True, False, True),
-    "ArnNotLike": (True, False, True),
-}
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_ACTION = re.compile(r"\*|[A-Za-z0-9-]+:[A-Za-z0-9*?]+")
+_TOP_LEVEL = frozenset({"Version", "Id", "Statement"})
+_STATEMENT_KEYS = frozenset({"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
+                             "NotResource", "Condition"})
+
+# Principal rules: a resource policy (a key policy, a role's trust policy) names its
+# principals; an identity policy (IAM, a service control policy) never does.
+PRINCIPAL_REQUIRED, PRINCIPAL_FORBIDDEN, PRINCIPAL_OPTIONAL = "required", "forbidden", "optional"
 
 
 class MalformedPolicy(ValueError):
     pass
+
+
+# --- condition operators: name -> (negated, value parser, comparison of context value and policy value)
+
+
+def _text_equal(ignore_case: bool):
+    if ignore_case:
+        return lambda actual, expected: actual.lower() == expected.lower()
+    return lambda actual, expected: actual == expected
+
+
+@lru_cache(maxsize=4096)
+def _wildcard(pattern: str):
+    """AWS wildcards: `*` is any run of characters, `?` any one character; nothing else is special."""
+    return re.compile("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern), re.S)
+
+
+def _like(actual: str, expected: str) -> bool:
+    return _wildcard(expected).fullmatch(actual) is not None
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _date(text: str) -> float | None:
+    number = _number(text)
+    if number is not None:
+        return number
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def _network(text: str):
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def _ordered(parse, compare):
+    def check(actual: str, expected) -> bool:
+        value = parse(actual)
+        return value is not None and compare(value, expected)
+
+    return check
+
+
+def _in_network(actual: str, network) -> bool:
+    try:
+        return ipaddress.ip_address(actual.strip()) in network
+    except ValueError:
+        return False
+
+
+def _boolean(text: str):
+    return text.lower() if text.lower() in ("true", "false") else None
+
+
+_IDENTITY = str  # policy values kept as text
+
+
+@dataclass(frozen=True)
+class _Operator:
+    negated: bool
+    parse: object  # policy value (text) -> comparable, or None when the value is invalid
+    matches: object  # (context value, parsed policy value) -> bool
+
+
+_OPERATORS = {
+    "StringEquals": _Operator(False, _IDENTITY, _text_equal(False)),
+    "StringNotEquals": _Operator(True, _IDENTITY, _text_equal(False)),
+    "StringEqualsIgnoreCase": _Operator(False, _IDENTITY, _text_equal(True)),
+    "StringNotEqualsIgnoreCase": _Operator(True, _IDENTITY, _text_equal(True)),
+    "StringLike": _Operator(False, _IDENTITY, _like),
+    "StringNotLike": _Operator(True, _IDENTITY, _like),
+    "ArnEquals": _Operator(False, _IDENTITY, _like),
+    "ArnLike": _Operator(False, _IDENTITY, _like),
+    "ArnNotEquals": _Operator(True, _IDENTITY, _like),
+    "ArnNotLike": _Operator(True, _IDENTITY, _like),
+    "NumericEquals": _Operator(False, _number, _ordered(_number, op.eq)),
+    "NumericNotEquals": _Operator(True, _number, _ordered(_number, op.eq)),
+    "NumericLessThan": _Operator(False, _number, _ordered(_number, op.lt)),
+    "NumericLessThanEquals": _Operator(False, _number, _ordered(_number, op.le)),
+    "NumericGreaterThan": _Operator(False, _number, _ordered(_number, op.gt)),
+    "NumericGreaterThanEquals": _Operator(False, _number, _ordered(_number, op.ge)),
+    "DateEquals": _Operator(False, _date, _ordered(_date, op.eq)),
+    "DateNotEquals": _Operator(True, _date, _ordered(_date, op.eq)),
+    "DateLessThan": _Operator(False, _date, _ordered(_date, op.lt)),
+    "DateLessThanEquals": _Operator(False, _date, _ordered(_date, op.le)),
+    "DateGreaterThan": _Operator(False, _date, _ordered(_date, op.gt)),
+    "DateGreaterThanEquals": _Operator(False, _date, _ordered(_date, op.ge)),
+    "Bool": _Operator(False, _boolean, _ordered(_boolean, op.eq)),
+    "BinaryEquals": _Operator(False, _IDENTITY, _text_equal(False)),
+    "IpAddress": _Operator(False, _network, _in_network),
+    "NotIpAddress": _Operator(True, _network, _in_network),
+}
+_QUALIFIERS = ("ForAnyValue", "ForAllValues")
+
+
+# --- the compiled form
+
+
+@dataclass(frozen=True)
+class Condition:
+    operator: str  # base name, e.g. StringEquals, or Null
+    qualifier: str | None
+    if_exists: bool
+    key: str  # lower case: context keys are case-insensitive
+    values: tuple  # parsed policy values
+
+
+@dataclass(frozen=True)
+class Statement:
+    effect: str
+    principals: tuple | None  # AWS principal values; ("*",) for everyone; None when the policy names none
+    not_principal: bool
+    actions: tuple
+    not_action: bool
+    resources: tuple
+    not_resource: bool
+    conditions: tuple
+
+
+@dataclass(frozen=True)
+class Policy:
+    statements: tuple
+
+
+# A stored document that no longer validates (written before validation was
+# complete) denies every request instead of failing it.
+DENY_ALL = Policy((Statement(DENY, ("*",), False, ("*",), False, ("*",), False, ()),))
 
 
 @dataclass
@@ -50,28 +198,180 @@ class Request:
         return f"arn:aws:iam::{self.account_id}:root"
 
 
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+# --- validation
 
 
-def parse(text: str, require_principal: bool = True) -> dict:
-    """Parse and validate a policy document; raise MalformedPolicy with a reason."""
-    if len(text.encode()) > MAX_POLICY_BYTES:
-        raise MalformedPolicy(f"The policy is larger than {MAX_POLICY_BYTES} bytes.")
-    try:
-        document = json.loads(text)
-    except ValueError:
-        raise MalformedPolicy("The policy is not valid JSON.") from None
+def _strings(value, what: str) -> tuple:
+    """A string or a non-empty list of strings, as a tuple."""
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise MalformedPolicy(f"{what} must not be an empty list.")
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise MalformedPolicy(f"{what} must be a string or a list of strings.")
+    return tuple(items)
+
+
+def _condition_text(value, operator: str, key: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    if isinstance(value, str):
+        return value
+    raise MalformedPolicy(f"The value of condition {operator} on {key} must be a string, number, boolean or a list of them.")
+
+
+def _split_operator(name) -> tuple[str | None, str, bool]:
+    if not isinstance(name, str):
+        raise MalformedPolicy("Condition operators must be strings.")
+    qualifier, base = None, name
+    if ":" in name:
+        qualifier, base = name.split(":", 1)
+        if qualifier not in _QUALIFIERS:
+            raise MalformedPolicy(f"Unknown condition qualifier: {qualifier}")
+    if_exists = base.endswith("IfExists") and base != "IfExists"
+    if if_exists:
+        base = base[: -len("IfExists")]
+    if base == "Null":
+        if qualifier or if_exists:
+            raise MalformedPolicy(f"The Null condition operator takes no qualifier or IfExists: {name}")
+    elif base not in _OPERATORS:
+        raise MalformedPolicy(f"Unsupported condition operator: {name}")
+    return qualifier, base, if_exists
+
+
+def _conditions(block) -> tuple:
+    if not isinstance(block, dict) or not block:
+        raise MalformedPolicy("Condition must be an object that maps condition operators to keys and values.")
+    out = []
+    for name, keys in block.items():
+        qualifier, base, if_exists = _split_operator(name)
+        if not isinstance(keys, dict) or not keys:
+            raise MalformedPolicy(f"The condition {name} must map condition keys to values.")
+        for key, raw in keys.items():
+            if not key:
+                raise MalformedPolicy(f"The condition {name} has an empty condition key.")
+            items = raw if isinstance(raw, list) else [raw]
+            if not items:
+                raise MalformedPolicy(f"The condition {name} on {key} has no values.")
+            texts = [_condition_text(item, name, key) for item in items]
+            if base == "Null":
+                values = tuple(t.lower() for t in texts)
+                if any(v not in ("true", "false") for v in values):
+                    raise MalformedPolicy(f"The Null condition on {key} takes true or false.")
+            else:
+                values = tuple(_OPERATORS[base].parse(t) for t in texts)
+                if any(v is None for v in values):
+                    raise MalformedPolicy(f"Invalid value for condition {name} on {key}.")
+            out.append(Condition(base, qualifier, if_exists, key.lower(), values))
+    return tuple(out)
+
+
+def _principal(value, key: str) -> tuple:
+    if value == "*":
+        return ("*",)
+    if not isinstance(value, dict) or not value:
+        raise MalformedPolicy(f"{key} must be \"*\" or an object such as {{\"AWS\": ...}}.")
+    accounts: tuple = ()
+    for kind, names in value.items():
+        if kind not in PRINCIPAL_TYPES:
+            raise MalformedPolicy(f"Invalid principal type in policy: {kind}")
+        names = _strings(names, f"{key}.{kind}")
+        if kind == "AWS":
+            for name in names:
+                if not (name == "*" or _ACCOUNT_ID.fullmatch(name) or name.startswith("arn:aws:")):
+                    raise MalformedPolicy(f"Invalid principal in policy: \"AWS\" : \"{name}\"")
+            accounts = names
+    return accounts
+
+
+def _statement(raw, principals: str, resource_required: bool = True) -> Statement:
+    if not isinstance(raw, dict):
+        raise MalformedPolicy("Each statement must be a JSON object.")
+    unknown = sorted(set(raw) - _STATEMENT_KEYS)
+    if unknown:
+        raise MalformedPolicy(f"Unknown element in statement: {unknown[0]}")
+    if "Sid" in raw and not isinstance(raw["Sid"], str):
+        raise MalformedPolicy("Sid must be a string.")
+    if raw.get("Effect") not in (ALLOW, DENY):
+        raise MalformedPolicy("Each statement needs an Effect of Allow or Deny.")
+    named = [k for k in ("Principal", "NotPrincipal") if k in raw]
+    if principals == PRINCIPAL_REQUIRED and not named:
+        raise MalformedPolicy("A key policy statement must name a Principal.")
+    if principals == PRINCIPAL_FORBIDDEN and named:
+        raise MalformedPolicy("Policy document should not specify a principal.")
+    if len(named) > 1:
+        raise MalformedPolicy("A statement can have Principal or NotPrincipal, not both.")
+    who = _principal(raw[named[0]], named[0]) if named else None
+    actions, not_action = _pair(raw, "Action", "NotAction")
+    for action in actions:
+        if not _ACTION.fullmatch(action):
+            raise MalformedPolicy(f"Invalid action: {action}")
+    if "Resource" in raw or "NotResource" in raw:
+        resources, not_resource = _pair(raw, "Resource", "NotResource")
+    elif resource_required:
+        raise MalformedPolicy("Policy statement must contain resources.")
+    else:
+        resources, not_resource = ("*",), False  # a trust policy or an SCP may leave it out
+    for resource in resources:
+        if resource != "*" and not resource.startswith("arn:"):
+            raise MalformedPolicy(f"Invalid resource: {resource}; it must be \"*\" or an ARN.")
+    conditions = _conditions(raw["Condition"]) if "Condition" in raw else ()
+    return Statement(raw["Effect"], who, named == ["NotPrincipal"], actions, not_action, resources, not_resource,
+                     conditions)
+
+
+def _pair(raw: dict, name: str, negated: str) -> tuple[tuple, bool]:
+    if (name in raw) == (negated in raw):
+        raise MalformedPolicy(f"Each statement needs exactly one of {name} or {negated}.")
+    key = name if name in raw else negated
+    return _strings(raw[key], key), key == negated
+
+
+def validate(document, principals: str = PRINCIPAL_REQUIRED, resource_required: bool = True) -> Policy:
+    """Check a decoded document against the policy grammar; return its compiled form.
+    `principals` says whether statements must, may or must not name a Principal."""
     if not isinstance(document, dict):
         raise MalformedPolicy("The policy must be a JSON object.")
+    unknown = sorted(set(document) - _TOP_LEVEL)
+    if unknown:
+        raise MalformedPolicy(f"Unknown element in policy: {unknown[0]}")
+    if "Version" in document and document["Version"] not in VERSIONS:
+        raise MalformedPolicy(f"Version must be one of {', '.join(VERSIONS)}.")
+    if "Id" in document and not isinstance(document["Id"], str):
+        raise MalformedPolicy("Id must be a string.")
     statements = document.get("Statement")
     if statements is None:
         raise MalformedPolicy("The policy has no Statement.")
-    for statement in _as_list(statements):
-        _check_statement(statement, require_principal)
-    return document
+    items = statements if isinstance(statements, list) else [statements]
+    if not items:
+        raise MalformedPolicy("Policy statement must not be empty.")
+    return Policy(tuple(_statement(s, principals, resource_required) for s in items))
+
+
+def parse(text: str, principals: str = PRINCIPAL_REQUIRED, resource_required: bool = True) -> Policy:
+    """Parse and validate a policy document; raise MalformedPolicy with a reason."""
+    if not isinstance(text, str):
+        raise MalformedPolicy("The policy must be a string.")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_POLICY_BYTES:
+        raise MalformedPolicy(f"The policy is larger than {MAX_POLICY_BYTES} bytes.")
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        raise MalformedPolicy("The policy is not valid JSON.") from None
+    return validate(document, principals, resource_required)
+
+
+@lru_cache(maxsize=256)
+def load_stored(text: str, principals: str = PRINCIPAL_REQUIRED) -> Policy:
+    """The compiled form of a stored document; one that no longer validates denies everything."""
+    try:
+        return parse(text, principals)
+    except MalformedPolicy:
+        return DENY_ALL
 
 
 def validate_document(text: str, *, resource_policy: bool) -> dict:
@@ -79,154 +379,80 @@ def validate_document(text: str, *, resource_policy: bool) -> dict:
     its principals; an identity policy never does and names its resources. Raises
     AwsError MalformedPolicyDocument."""
     try:
-        document = parse(text, require_principal=resource_policy)
-        for statement in _as_list(document["Statement"]):
-            if not resource_policy and ("Principal" in statement or "NotPrincipal" in statement):
-                raise MalformedPolicy("Policy document should not specify a principal.")
-            if not resource_policy and "Resource" not in statement and "NotResource" not in statement:
-                raise MalformedPolicy("Policy statement must contain resources.")
+        parse(text, PRINCIPAL_REQUIRED if resource_policy else PRINCIPAL_FORBIDDEN,
+              resource_required=not resource_policy)
     except MalformedPolicy as exc:
         raise AwsError("MalformedPolicyDocument", str(exc)) from None
-    if not _as_list(document["Statement"]):
-        raise AwsError("MalformedPolicyDocument", "Policy statement must not be empty.")
-    return document
+    return json.loads(text)
 
 
-def _check_statement(statement, require_principal: bool = True) -> None:
-    if not isinstance(statement, dict):
-        raise MalformedPolicy("Each statement must be a JSON object.")
-    if statement.get("Effect") not in (ALLOW, DENY):
-        raise MalformedPolicy("Each statement needs an Effect of Allow or Deny.")
-    if require_principal and "Principal" not in statement and "NotPrincipal" not in statement:
-        raise MalformedPolicy("A key policy statement must name a Principal.")
-    principal = statement.get("Principal", statement.get("NotPrincipal"))
-    named = "Principal" in statement or "NotPrincipal" in statement
-    if named and principal != "*" and not (isinstance(principal, dict) and principal):
-        raise MalformedPolicy("Principal must be \"*\" or an object such as {\"AWS\": ...}.")
-    if isinstance(principal, dict):
-        for value in _as_list(principal.get("AWS")):
-            if not isinstance(value, str) or not (value == "*" or re.fullmatch(r"[0-9]{12}", value) or value.startswith("arn:aws:")):
-                raise MalformedPolicy(f"Invalid principal in policy: \"AWS\" : \"{value}\"")
-    if "Action" not in statement and "NotAction" not in statement:
-        raise MalformedPolicy("Each statement needs an Action or NotAction.")
-    for action in _as_list(statement.get("Action", statement.get("NotAction"))):
-        if not isinstance(action, str) or not (action == "*" or ":" in action):
-            raise MalformedPolicy(f"Invalid action: {action}")
-    for operator, block in (statement.get("Condition") or {}).items():
-        _operator(operator)
-        if not isinstance(block, dict):
-            raise MalformedPolicy(f"The condition {operator} must map keys to values.")
+def _compiled(document) -> Policy:
+    """A decoded document, as stored by any policy kind, compiled; one outside the grammar denies."""
+    try:
+        return validate(document, PRINCIPAL_OPTIONAL, resource_required=False)
+    except MalformedPolicy:
+        return DENY_ALL
 
 
-def _operator(name: str) -> tuple[str | None, str, bool]:
-    qualifier = None
-    if ":" in name:
-        qualifier, name = name.split(":", 1)
-        if qualifier not in ("ForAnyValue", "ForAllValues"):
-            raise MalformedPolicy(f"Unknown condition qualifier: {qualifier}")
-    if_exists = name.endswith("IfExists")
-    base = name[: -len("IfExists")] if if_exists else name
-    if base not in _STRING_OPERATORS and base not in ("Bool", "Null"):
-        raise MalformedPolicy(f"Unsupported condition operator: {name}")
-    return qualifier, base, if_exists
+# --- evaluation
 
 
-def _principal_matches(statement, request: Request) -> bool:
-    if "Principal" not in statement and "NotPrincipal" not in statement:
+def _principal_matches(statement: Statement, request: Request) -> bool:
+    if statement.principals is None:
         return True  # an identity policy applies to the identity it is attached to
-    if "NotPrincipal" in statement:
-        return not _principal_in(statement["NotPrincipal"], request)
-    return _principal_in(statement["Principal"], request)
-
-
-def _principal_in(principal, request: Request) -> bool:
-    if principal == "*":
-        return True
-    for value in _as_list(principal.get("AWS")):
-        if value == "*" or value == request.account_id or value in request.principal_arns:
-            return True
-        match = _ROOT_ARN.fullmatch(value)
-        if match and match.group(1) == request.account_id:
-            return True
-    return False
+    inside = any(
+        value == "*" or value == request.account_id or value in request.principal_arns
+        or ((m := _ROOT_ARN.fullmatch(value)) and m.group(1) == request.account_id)
+        for value in statement.principals
+    )
+    return not inside if statement.not_principal else inside
 
 
 def _pattern_match(patterns, value: str, ignore_case: bool = True) -> bool:
     if ignore_case:
         value = value.lower()
-    return any(fnmatchcase(value, p.lower() if ignore_case else p) for p in patterns)
+    return any(_like(value, p.lower() if ignore_case else p) for p in patterns)
 
 
-def _value_matches(context_value: str, policy_values, ignore_case: bool, wildcard: bool) -> bool:
-    for expected in policy_values:
-        expected = str(expected)
-        if wildcard:
-            if fnmatchcase(context_value.lower() if ignore_case else context_value,
-                           expected.lower() if ignore_case else expected):
-                return True
-        elif (context_value.lower() == expected.lower()) if ignore_case else (context_value == expected):
-            return True
-    return False
-
-
-def _condition_true(operator: str, key: str, policy_values, request: Request) -> bool:
-    qualifier, base, if_exists = _operator(operator)
-    values = request.context.get(key.lower())
-    policy_values = _as_list(policy_values)
-    if base == "Null":
-        wants_null = str(policy_values[0]).lower() == "true"
-        return (values is None) == wants_null
+def _condition_true(condition: Condition, request: Request) -> bool:
+    values = request.context.get(condition.key)
+    if condition.operator == "Null":
+        return any((values is None) == (wanted == "true") for wanted in condition.values)
+    rule = _OPERATORS[condition.operator]
     if values is None:
-        if if_exists:
+        if condition.if_exists or condition.qualifier == "ForAllValues":
             return True
-        if qualifier == "ForAllValues":
-            return True
-        return _STRING_OPERATORS.get(base, (False,))[0] if qualifier is None else False
-    if base == "Bool":
-        return any(v.lower() == str(p).lower() for v in values for p in policy_values)
-    negated, ignore_case, wildcard = _STRING_OPERATORS[base]
+        return rule.negated and condition.qualifier is None
 
     def matches(v):
-        return _value_matches(v, policy_values, ignore_case, wildcard)
+        return any(rule.matches(v, expected) for expected in condition.values)
 
-    if qualifier == "ForAllValues":
-        return all((not matches(v)) if negated else matches(v) for v in values)
-    if qualifier == "ForAnyValue":
-        return any((not matches(v)) if negated else matches(v) for v in values)
+    if condition.qualifier == "ForAllValues":
+        return all((not matches(v)) if rule.negated else matches(v) for v in values)
+    if condition.qualifier == "ForAnyValue":
+        return any((not matches(v)) if rule.negated else matches(v) for v in values)
     hit = any(matches(v) for v in values)
-    return not hit if negated else hit
+    return not hit if rule.negated else hit
 
 
-def _conditions_true(statement, request: Request) -> bool:
-    for operator, block in (statement.get("Condition") or {}).items():
-        for key, policy_values in block.items():
-            if not _condition_true(operator, key, policy_values, request):
-                return False
-    return True
-
-
-def _statement_applies(statement, request: Request) -> bool:
+def _statement_applies(statement: Statement, request: Request) -> bool:
     if not _principal_matches(statement, request):
         return False
-    if "NotAction" in statement:
-        if _pattern_match(_as_list(statement["NotAction"]), request.action):
-            return False
-    elif not _pattern_match(_as_list(statement["Action"]), request.action):
+    if _pattern_match(statement.actions, request.action) == statement.not_action:
         return False
-    resources = statement.get("Resource", "*")
-    if "NotResource" in statement:
-        if _pattern_match(_as_list(statement["NotResource"]), request.resource, ignore_case=False):
-            return False
-    elif not _pattern_match(_as_list(resources), request.resource, ignore_case=False):
+    if _pattern_match(statement.resources, request.resource, ignore_case=False) == statement.not_resource:
         return False
-    return _conditions_true(statement, request)
+    return all(_condition_true(c, request) for c in statement.conditions)
 
 
-def evaluate(document: dict, request: Request) -> str:
+def evaluate(document, request: Request) -> str:
+    """Allow, Deny or NotApplicable for a compiled Policy, or a decoded document (compiled here;
+    one outside the grammar denies)."""
+    compiled = document if isinstance(document, Policy) else _compiled(document)
     decision = NOT_APPLICABLE
-    for statement in _as_list(document.get("Statement")):
+    for statement in compiled.statements:
         if _statement_applies(statement, request):
-            if statement["Effect"] == DENY:
+            if statement.effect == DENY:
                 return DENY
             decision = ALLOW
     return decision
@@ -235,6 +461,8 @@ def evaluate(document: dict, request: Request) -> str:
 def identity_statement_applies(statement: dict, request: Request) -> bool:
     """Whether one statement of an identity-style document applies to the request: an IAM
     identity policy or a service control policy names no Principal, it applies to whoever it
-    is attached to. Raises MalformedPolicy for a condition operator the engine can't evaluate."""
+    is attached to. Raises MalformedPolicy for a statement outside the policy grammar."""
     bare = {k: v for k, v in statement.items() if k not in ("Principal", "NotPrincipal")}
-    return _statement_applies({**bare, "Principal": "*"}, request)
+    if "Resource" not in bare and "NotResource" not in bare:
+        bare["Resource"] = "*"  # a service control policy may leave Resource out: every resource
+    return _statement_applies(_statement(bare, PRINCIPAL_FORBIDDEN), request)
