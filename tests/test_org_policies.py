@@ -280,7 +280,7 @@ def test_attach_and_detach(server):
     rest = orgs.list_policies_for_target(TargetId=eng, Filter=SCP, NextToken=first["NextToken"])
     assert sorted(p["Id"] for p in first["Policies"] + rest["Policies"]) == sorted([FULL] + ids[:4])
     assert code_of(lambda: orgs.list_policies(Filter=SCP, MaxResults=21)) == "InvalidInputException"
-    assert code_of(lambda: orgs.list_policies(Filter=SCP, NextToken=first["NextToken"])) == "InvalidPaginationToken"
+    assert code_of(lambda: orgs.list_policies(Filter=SCP, NextToken=first["NextToken"])) == "InvalidInputException"  # reason INVALID_NEXT_TOKEN
 
 
 def test_consolidated_billing_has_no_scps(server):

@@ -25,6 +25,7 @@ from amishare.domain.organizations import (
     OU_RE,
     SCP,
     account_arn,
+    after_token,
     managed_org,
     page_limit,
     ou_arn,
@@ -337,7 +338,7 @@ def list_policies(ctx, policy_type, max_results, token):
     org = managed_org(ctx)
     limit = page_limit(max_results)
     fp = pagination.fingerprint("policies", policy_type)
-    after = pagination.decode(token, fp)
+    after = after_token(token, fp)
     if policy_type != SCP:
         return [], None
     fetch = None if limit is None else limit + 1
@@ -352,7 +353,7 @@ def list_policies_for_target(ctx, target_id, policy_type, max_results, token):
     _target(ctx, org, target_id)
     limit = page_limit(max_results)
     fp = pagination.fingerprint("policies-for-target", target_id, policy_type)
-    rows = store.attached_to(ctx.conn, org["org_id"], target_id, policy_type, pagination.decode(token, fp),
+    rows = store.attached_to(ctx.conn, org["org_id"], target_id, policy_type, after_token(token, fp),
                              None if limit is None else limit + 1)
     rows, next_token = pagination.page(rows, limit, "policy_id", fp)
     return [_summary(org, r["policy_id"], r["name"], r["description"]) for r in rows], next_token
@@ -363,7 +364,7 @@ def list_targets_for_policy(ctx, policy_id, max_results, token):
     _policy(ctx, org, policy_id)
     limit = page_limit(max_results)
     fp = pagination.fingerprint("targets-for-policy", policy_id)
-    rows = store.targets_of(ctx.conn, org["org_id"], policy_id, pagination.decode(token, fp),
+    rows = store.targets_of(ctx.conn, org["org_id"], policy_id, after_token(token, fp),
                             None if limit is None else limit + 1)
     rows, next_token = pagination.page(rows, limit, "target_id", fp)
     mgmt, org_id = org["management_account_id"], org["org_id"]
@@ -472,5 +473,5 @@ def list_tags(ctx, resource_id, token):
     org = managed_org(ctx)
     _taggable(ctx, org, resource_id)
     fp = pagination.fingerprint("tags", resource_id)
-    rows = store.tags_of(ctx.conn, resource_id, pagination.decode(token, fp))
+    rows = store.tags_of(ctx.conn, resource_id, after_token(token, fp))
     return [{"Key": r["key"], "Value": r["value"]} for r in rows], None

@@ -294,6 +294,14 @@ def _page(rows, key, limit, fp):
     return pagination.page(rows, limit, key, fp)
 
 
+def after_token(token, fp):
+    """Where a NextToken resumes; a forged or stale one is InvalidInputException (INVALID_NEXT_TOKEN)."""
+    try:
+        return pagination.decode(token, fp, code="InvalidInputException")
+    except AwsError as exc:
+        raise AwsError(exc.code, exc.message, fields={"Reason": "INVALID_NEXT_TOKEN"}) from None
+
+
 def page_limit(max_results):
     if max_results is not None and not 1 <= max_results <= 20:
         reason = "MAX_VALUE_EXCEEDED" if max_results > 20 else "MIN_VALUE_EXCEEDED"
@@ -306,7 +314,7 @@ def list_ous_for_parent(ctx, parent_id, max_results, token):
     _parent(ctx, org, parent_id)
     limit = page_limit(max_results)
     fp = pagination.fingerprint("ous", parent_id)
-    rows = store.child_units(ctx.conn, parent_id, pagination.decode(token, fp), None if limit is None else limit + 1)
+    rows = store.child_units(ctx.conn, parent_id, after_token(token, fp), None if limit is None else limit + 1)
     rows, next_token = _page(rows, "node_id", limit, fp)
     return [_ou_shape(org, r) for r in rows], next_token
 
@@ -316,7 +324,7 @@ def list_children(ctx, parent_id, child_type, max_results, token):
     _parent(ctx, org, parent_id)
     limit = page_limit(max_results)
     fp = pagination.fingerprint("children", parent_id, child_type)
-    after = pagination.decode(token, fp)
+    after = after_token(token, fp)
     fetch = None if limit is None else limit + 1
     if child_type == "ACCOUNT":
         rows, next_token = _page(store.members(ctx.conn, parent_id=parent_id, after=after, limit=fetch), "account_id", limit, fp)
@@ -360,7 +368,7 @@ def list_accounts(ctx, max_results, token, parent_id=None):
     limit = page_limit(max_results)
     fp = pagination.fingerprint("accounts", parent_id)
     rows = store.members(ctx.conn, org_id=org["org_id"], parent_id=parent_id,
-                         after=pagination.decode(token, fp), limit=None if limit is None else limit + 1)
+                         after=after_token(token, fp), limit=None if limit is None else limit + 1)
     rows, next_token = _page(rows, "account_id", limit, fp)
     return [_account_shape(org, r) for r in rows], next_token
 
@@ -511,7 +519,7 @@ def _close_handshake(ctx, handshake_id, party: str, state: str) -> dict:
 def list_handshakes(ctx, for_org: bool, max_results, token):
     limit = page_limit(max_results)
     fp = pagination.fingerprint("handshakes", for_org)
-    after = pagination.decode(token, fp)
+    after = after_token(token, fp)
     fetch = None if limit is None else limit + 1
     if for_org:
         org = managed_org(ctx)

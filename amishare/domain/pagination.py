@@ -5,6 +5,7 @@ import hashlib
 import json
 
 from amishare.errors import AwsError
+from amishare.text import unsafe_character
 
 
 def fingerprint(*criteria) -> str:
@@ -16,7 +17,13 @@ def encode(after: str, criteria_fingerprint: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(token: str | None, criteria_fingerprint: str) -> str | None:
+MAX_POSITION = 1024
+
+
+def decode(token: str | None, criteria_fingerprint: str, position=None, code: str = "InvalidPaginationToken"):
+    """The position a token resumes after, or None for the first page. Tokens are not secret, so a
+    forged one is checked like any input: `position` turns the text into what the caller resumes
+    after (raising ValueError for a bad one), and every failure is a `code` error."""
     if not token:
         return None
     try:
@@ -24,10 +31,17 @@ def decode(token: str | None, criteria_fingerprint: str) -> str | None:
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         after, fp = data["a"], data["f"]
     except Exception:
-        raise AwsError("InvalidPaginationToken", f"Invalid pagination token: {token[:64]}") from None
-    if fp != criteria_fingerprint or not isinstance(after, str):
-        raise AwsError("InvalidPaginationToken", "The pagination token does not match the request's parameters.")
-    return after
+        raise AwsError(code, f"Invalid pagination token: {token[:64]}") from None
+    if fp != criteria_fingerprint:
+        raise AwsError(code, "The pagination token does not match the request's parameters.")
+    if not isinstance(after, str) or not after or len(after) > MAX_POSITION or unsafe_character(after):
+        raise AwsError(code, f"Invalid pagination token: {token[:64]}")
+    if position is None:
+        return after
+    try:
+        return position(after)
+    except (ValueError, TypeError):
+        raise AwsError(code, f"Invalid pagination token: {token[:64]}") from None
 
 
 def check_max_results(value, low: int, high: int, conflicts_with_ids: bool = False, ids_name: str = "") -> int | None:

@@ -74,7 +74,7 @@ def delete_tags(ctx, resources: list[str], tag_list) -> None:
 def describe_tags(ctx, filters, max_results, next_token):
     limit = pagination.check_max_results(max_results, 5, 1000)
     fp = pagination.fingerprint("tags", filters)
-    after = pagination.decode(next_token, fp)
+    after = pagination.decode(next_token, fp, _tag_position)
     try:
         conditions = filter_sql.build(
             [f for f in filters or () if not f.get("Name", "").startswith("tag")],
@@ -90,8 +90,16 @@ def describe_tags(ctx, filters, max_results, next_token):
     if limit is not None and len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        token = pagination.encode(f"{last['resource_id']}\x1f{last['key']}", fp)
+        token = pagination.encode(f"{last['resource_id']} {last['key']}", fp)
     return rows, token
+
+
+def _tag_position(text: str) -> tuple[str, str]:
+    """(resource id, key) of the last tag of a page; resource ids have no spaces, keys may."""
+    resource_id, key = text.split(" ", 1)
+    if not resource_id or not key:
+        raise ValueError(text)
+    return resource_id, key
 
 
 def check_resource_id(resource_id: str) -> str:

@@ -79,9 +79,16 @@ def describe_entries(ctx, image_ids, report_ids, max_results, next_token):
         "ReportCreationTime": by_id[e["report_id"]]["created_at"],
     } for e in store.entries_of(ctx.conn, list(by_id))]
     fp = pagination.fingerprint("usage-entries", image_ids, report_ids)
-    start = int(pagination.decode(next_token, fp) or 0)
+    start = pagination.decode(next_token, fp, _offset) or 0
     if limit is None:
         return out[start:], None
     page = out[start:start + limit]
     token = pagination.encode(str(start + limit), fp) if start + limit < len(out) else None
     return page, token
+
+
+def _offset(text: str) -> int:
+    offset = int(text)
+    if offset < 0:
+        raise ValueError(text)
+    return offset

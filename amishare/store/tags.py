@@ -58,7 +58,7 @@ def remove_all(conn, resource_id) -> None:
 def describe(conn, owner_id, region, conditions, after, limit):
     query = select(tags).where(c.owner_id == owner_id, c.region == region, *conditions)
     if after:
-        resource_id, key = after.split("\x1f", 1)
+        resource_id, key = after
         query = query.where(or_(c.resource_id > resource_id, and_(c.resource_id == resource_id, c.key > key)))
     query = query.order_by(c.resource_id, c.key)
     if limit is not None:
