@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from amishare.errors import AwsError, validation_error
 from amishare.models import operation_model, service_model
-from amishare.protocol import constraints, jsonproto, query, xml
+from amishare.protocol import constraints, documented_limits, jsonproto, query, xml
 
 SERVICES = ("ec2", "sts", "kms", "organizations", "iam")
 
@@ -88,7 +88,9 @@ class Wire:
                     raise AwsError(_JSON_VALIDATION.get(self.service, "ValidationException"), exc.message) from None
                 raise
         if self.family == "ec2":
-            return query.parse(params, model.input_shape, self.protocol)
+            parsed = query.parse(params, model.input_shape, self.protocol)
+            documented_limits.check(self.service, model.input_shape, parsed)
+            return parsed
         # IAM and STS validate input against the model's constraints and report it as ValidationError.
         try:
             parsed = query.parse(params, model.input_shape, self.protocol)

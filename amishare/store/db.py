@@ -19,6 +19,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 
+from amishare.store.columns import check_fits
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -87,6 +89,16 @@ def _private_files(path: Path) -> None:
             os.chmod(candidate, 0o600)
 
 
+def _check_string_lengths(conn, cursor, statement, parameters, context, executemany):
+    """No string longer than its column reaches the database, whichever store module writes it:
+    every INSERT and UPDATE is checked as `columns.check_fits` checks a row, before it is sent."""
+    if context is None or not (context.isinsert or context.isupdate) or context.compiled is None:
+        return
+    table = getattr(context.compiled.statement, "table", None)
+    if table is not None:
+        check_fits(table, *context.compiled_parameters)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
@@ -94,10 +106,13 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path:
             _private_files(Path(path))
-        return _sqlite_engine(url)
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        engine = _sqlite_engine(url)
+    else:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    event.listen(engine, "before_cursor_execute", _check_string_lengths)
+    return engine
 
 
 def _alembic_config(connection: Connection) -> Config:
