@@ -211,3 +211,187 @@ def test_copy_encrypted_image_reencrypts_under_callers_key(server, alice, bob):
     plain = register(snapshot_owner, "plain")
     assert error_code(lambda: snapshot_owner.copy_image(SourceImageId=plain, SourceRegion="us-east-1", Name="plain-copy",
                                                         Encrypted=True, KmsKeyId=bob_key["Arn"])) == "InvalidParameterValue"
+
+
+def kms_failure(call):
+    with pytest.raises(ClientError) as exc:
+        call()
+    return exc.value.response["Error"]["Code"], exc.value.response["Error"]["Message"]
+
+
+def test_a_grant_gives_creategrant_for_subsets_of_itself_only(server, alice, bob, carol):
+    """A grantee whose CreateGrant permission comes from a grant creates grants for some or all of
+    that grant's operations, with constraints at least as strict; a key policy sets no such limit."""
+    kms = server.client(alice, "kms")
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=bob.account_id, Operations=["CreateGrant", "DescribeKey"])
+    bob_kms = server.client(bob, "kms")
+    grant_count = len(kms.list_grants(KeyId=key["KeyId"])["Grants"])
+    for grantee in (bob.account_id, f"arn:aws:iam::{bob.account_id}:root", carol.account_id):
+        for operations in (["Decrypt"], ["DescribeKey", "ReEncryptFrom"], ["CreateGrant", "GenerateDataKey"]):
+            assert kms_error(lambda: bob_kms.create_grant(KeyId=key["Arn"], GranteePrincipal=grantee,
+                                                          Operations=operations)) == "AccessDeniedException"
+    assert len(kms.list_grants(KeyId=key["KeyId"])["Grants"]) == grant_count
+    bob_kms.create_grant(KeyId=key["Arn"], GranteePrincipal=carol.account_id, Operations=["DescribeKey"])
+    bob_kms.create_grant(KeyId=key["Arn"], GranteePrincipal=carol.account_id, Operations=["CreateGrant", "DescribeKey"])
+    # carol's CreateGrant is limited by her own grant in turn.
+    carol_kms = server.client(carol, "kms")
+    assert kms_error(lambda: carol_kms.create_grant(KeyId=key["Arn"], GranteePrincipal=carol.account_id,
+                                                    Operations=["Decrypt"])) == "AccessDeniedException"
+    # The owner's CreateGrant comes from the key policy: no limit.
+    kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=carol.account_id, Operations=["Decrypt", "Encrypt"])
+    # An explicit deny in the key policy wins over a grant.
+    deny = {"Effect": "Deny", "Principal": {"AWS": bob.account_id}, "Action": "kms:CreateGrant", "Resource": "*"}
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=policy_with(alice.account_id, deny))
+    assert kms_error(lambda: bob_kms.create_grant(KeyId=key["Arn"], GranteePrincipal=carol.account_id,
+                                                  Operations=["DescribeKey"])) == "AccessDeniedException"
+
+
+def test_child_grants_keep_their_parents_constraints(server, alice, bob, carol):
+    kms = server.client(alice, "kms")
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=bob.account_id, Operations=["CreateGrant", "Decrypt"],
+                     Constraints={"EncryptionContextSubset": {"Department": "IT"}})
+    parent = kms.list_grants(KeyId=key["KeyId"], GranteePrincipal=bob.account_id)["Grants"][0]
+    assert parent["Constraints"] == {"EncryptionContextSubset": {"Department": "IT"}}
+    bob_kms = server.client(bob, "kms")
+
+    def child(**constraints):
+        return bob_kms.create_grant(KeyId=key["Arn"], GranteePrincipal=carol.account_id, Operations=["Decrypt"],
+                                    **({"Constraints": constraints} if constraints else {}))
+
+    for weaker in ({}, {"EncryptionContextSubset": {"Team": "x"}}, {"EncryptionContextSubset": {"Department": "HR"}},
+                   {"EncryptionContextEquals": {"Team": "x"}}):
+        assert kms_error(lambda: child(**weaker)) == "AccessDeniedException"
+    child(EncryptionContextSubset={"Department": "IT", "Team": "x"})
+    child(EncryptionContextEquals={"Department": "IT"})
+    # An Equals constraint can't be loosened into a Subset, nor changed.
+    kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=carol.account_id, Operations=["CreateGrant", "Decrypt"],
+                     Constraints={"EncryptionContextEquals": {"Department": "IT"}})
+    carol_kms = server.client(carol, "kms")
+    for weaker in ({"EncryptionContextSubset": {"Department": "IT"}}, {"EncryptionContextEquals": {"Department": "IT", "Team": "x"}}):
+        assert kms_error(lambda: carol_kms.create_grant(KeyId=key["Arn"], GranteePrincipal=bob.account_id,
+                                                        Operations=["Decrypt"], Constraints=weaker)) == "AccessDeniedException"
+    carol_kms.create_grant(KeyId=key["Arn"], GranteePrincipal=bob.account_id, Operations=["Decrypt"],
+                           Constraints={"EncryptionContextEquals": {"Department": "IT"}})
+    # Constraints are checked as input: at most 8 pairs, none on operations without an encryption context.
+    too_many = {f"k{i}": "v" for i in range(9)}
+    assert kms_error(lambda: kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=bob.account_id, Operations=["Decrypt"],
+                                              Constraints={"EncryptionContextSubset": too_many})) == "ValidationException"
+    assert kms_error(lambda: kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=bob.account_id, Operations=["Sign"],
+                                              Constraints={"EncryptionContextSubset": {"a": "b"}})) == "ValidationException"
+
+
+def test_create_grant_input_is_validated(server, alice):
+    from test_bad_input import json_call
+
+    kms = server.client(alice, "kms")
+    key = kms.create_key()["KeyMetadata"]
+    for body in ({"KeyId": key["KeyId"], "Operations": ["Decrypt"]},
+                 {"KeyId": key["KeyId"], "Operations": ["Decrypt"], "GranteePrincipal": None},
+                 {"KeyId": key["KeyId"], "Operations": ["Decrypt"], "GranteePrincipal": "bob smith"},
+                 {"KeyId": key["KeyId"], "Operations": [], "GranteePrincipal": alice.account_id},
+                 {"KeyId": key["KeyId"], "Operations": ["Decrypt"], "GranteePrincipal": alice.account_id, "Name": "a b"}):
+        assert json_call(server, alice, "kms", "CreateGrant", json.dumps(body))[:2] == (400, "ValidationException"), body
+    assert kms.list_grants(KeyId=key["KeyId"])["Grants"] == []
+
+
+def test_delete_alias_needs_the_key_policy(server, alice):
+    kms = server.client(alice, "kms")
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/keep", TargetKeyId=key["KeyId"])
+    deny = {"Effect": "Deny", "Principal": {"AWS": alice.account_id}, "Action": "kms:DeleteAlias", "Resource": "*"}
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=policy_with(alice.account_id, deny))
+    assert kms_failure(lambda: kms.delete_alias(AliasName="alias/keep"))[0] == "AccessDeniedException"
+    assert "alias/keep" in [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=policy_with(alice.account_id))
+    kms.delete_alias(AliasName="alias/keep")
+    assert "alias/keep" not in [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
+    code, message = kms_failure(lambda: kms.delete_alias(AliasName="alias/keep"))
+    assert (code, message) == ("NotFoundException", f"Alias arn:aws:kms:us-east-1:{alice.account_id}:alias/keep is not found.")
+
+
+def test_tags_keys_reserved_for_aws_are_refused(server, alice):
+    kms = server.client(alice, "kms")
+    for tags in ([{"TagKey": "aws:owner", "TagValue": "me"}], [{"TagKey": "AWS:x", "TagValue": ""}],
+                 [{"TagKey": "team", "TagValue": "a"}, {"TagKey": "team", "TagValue": "b"}],
+                 [{"TagKey": f"k{i}", "TagValue": "v"} for i in range(51)]):
+        assert kms_error(lambda: kms.create_key(Tags=tags)) == "TagException"
+    assert kms.list_keys()["Keys"] == []
+    kms.create_key(Tags=[{"TagKey": "team", "TagValue": "images"}, {"TagKey": "awsome", "TagValue": ""}])
+
+
+def test_list_grants_pages_and_validates_limit_and_marker(server, alice, bob):
+    kms = server.client(alice, "kms")
+    key = kms.create_key()["KeyMetadata"]
+    ids = sorted(kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=bob.account_id, Operations=["Decrypt"])["GrantId"]
+                 for _ in range(3))
+    first = kms.list_grants(KeyId=key["KeyId"], Limit=2)
+    assert first["Truncated"] and [g["GrantId"] for g in first["Grants"]] == ids[:2]
+    rest = kms.list_grants(KeyId=key["KeyId"], Limit=2, Marker=first["NextMarker"])
+    assert not rest["Truncated"] and [g["GrantId"] for g in rest["Grants"]] == ids[2:]
+    assert [g["GrantId"] for g in kms.list_grants(KeyId=key["KeyId"])["Grants"]] == ids
+    from test_bad_input import json_call
+
+    for limit in (0, -5, 101):  # botocore refuses 0 itself: send it raw
+        status, code, _ = json_call(server, alice, "kms", "ListGrants", json.dumps({"KeyId": key["KeyId"], "Limit": limit}))
+        assert (status, code) == (400, "ValidationException")
+    for marker in ("garbage", first["NextMarker"] + "x", "eyJ9"):
+        assert kms_error(lambda: kms.list_grants(KeyId=key["KeyId"], Marker=marker)) == "InvalidMarkerException"
+    other = kms.create_key()["KeyMetadata"]
+    assert kms_error(lambda: kms.list_grants(KeyId=other["KeyId"], Marker=first["NextMarker"])) == "InvalidMarkerException"
+
+
+def test_not_found_messages_name_the_key_arn(server, alice):
+    kms = server.client(alice, "kms")
+    missing = "1234abcd-12ab-34cd-56ef-1234567890ab"
+    arn = f"arn:aws:kms:us-east-1:{alice.account_id}:key/{missing}"
+    for ref in (missing, arn):
+        assert kms_failure(lambda: kms.describe_key(KeyId=ref)) == ("NotFoundException", f"Key '{arn}' does not exist")
+    assert kms_failure(lambda: kms.describe_key(KeyId="not-a-key")) == ("NotFoundException", "Invalid keyId not-a-key")
+    key = kms.create_key()["KeyMetadata"]
+    west = server.client(alice, "kms", region="eu-west-1")
+    assert kms_failure(lambda: west.describe_key(KeyId=key["KeyId"])) == (
+        "NotFoundException", f"Key 'arn:aws:kms:eu-west-1:{alice.account_id}:key/{key['KeyId']}' does not exist")
+
+
+@pytest.mark.parametrize("statement", [
+    {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": [{"StringEquals": {"a": "b"}}]},
+    {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": 5},
+    {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"Null": []}},
+    {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"Null": {"aws:PrincipalOrgID": []}}},
+    {"Effect": "Allow", "Principal": "*", "Action": ["kms:*", None], "Resource": "*"},
+    {"Effect": "Allow", "Principal": {"AWS": [[]]}, "Action": "kms:*", "Resource": "*"},
+])
+def test_malformed_key_policies_are_refused_and_never_stored(server, alice, statement):
+    kms = server.client(alice, "kms")
+    text = policy_with(alice.account_id, statement)
+    assert kms_error(lambda: kms.create_key(Policy=text)) == "MalformedPolicyDocumentException"
+    assert kms.list_keys()["Keys"] == []
+    key = kms.create_key()["KeyMetadata"]
+    stored = kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"]
+    assert kms_error(lambda: kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=text)) == "MalformedPolicyDocumentException"
+    assert kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"] == stored
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+    deep = '{"Version": "2012-10-17", "Statement": ' + "[" * 5000 + "]" * 5000 + "}"
+    assert kms_error(lambda: kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=deep)) == "MalformedPolicyDocumentException"
+
+
+def test_a_stored_policy_that_no_longer_validates_denies_instead_of_failing(server, alice):
+    from sqlalchemy import update
+
+    from amishare.store.db import open_store
+    from amishare.store.schema import kms_keys
+
+    kms = server.client(alice, "kms")
+    key = kms.create_key()["KeyMetadata"]
+    store = open_store(server.db_url, run_migrations=False)
+    try:
+        with store.transaction() as conn:
+            conn.execute(update(kms_keys).where(kms_keys.c.key_id == key["KeyId"]).values(
+                policy='{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": 5}]}'))
+    finally:
+        store.dispose()
+    assert kms_error(lambda: kms.describe_key(KeyId=key["KeyId"])) == "AccessDeniedException"
+    assert kms_error(lambda: kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=alice.account_id,
+                                             Operations=["Decrypt"])) == "AccessDeniedException"

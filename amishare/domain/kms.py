@@ -20,6 +20,17 @@ GRANT_OPERATIONS = {"Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWit
                     "ReEncryptTo", "Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey",
                     "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac",
                     "DeriveSharedSecret"}
+# Grant operations a grant constraint does not apply to; it applies to the cryptographic ones, and
+# to CreateGrant as the least a child grant must require.
+UNCONSTRAINED_OPERATIONS = {"DescribeKey", "RetireGrant"}
+# Operations without an encryption context, which a grant with constraints can't include.
+NO_CONTEXT_OPERATIONS = {"Sign", "Verify", "GetPublicKey", "GenerateMac", "VerifyMac", "DeriveSharedSecret"}
+CONSTRAINT_TYPES = ("EncryptionContextSubset", "EncryptionContextEquals")
+MAX_CONTEXT_PAIRS = 8
+MAX_CONTEXT_CHARS = 384
+GRANTEE_RE = re.compile(r"[\w+=,.@:/-]+", re.ASCII)
+GRANT_NAME_RE = re.compile(r"[a-zA-Z0-9:/_-]+")
+MAX_TAGS = 50
 
 
 def key_arn(row) -> str:
@@ -61,8 +72,21 @@ def _malformed(message: str) -> AwsError:
     return AwsError("MalformedPolicyDocumentException", message)
 
 
-def _not_found(key_ref: str) -> AwsError:
+def _not_found(key_ref: str, account_id: str, region: str) -> AwsError:
+    """AWS names the key by its ARN: the ARN given, or the one a bare key id has in the caller's
+    account and Region; a reference that is neither is an invalid key id."""
+    match = ARN_RE.fullmatch(key_ref)
+    if match and match.group(3) == "alias":
+        return AwsError("NotFoundException", f"Alias {key_ref} is not found.")
+    if not match and KEY_ID_RE.fullmatch(key_ref):
+        key_ref = f"arn:aws:kms:{region}:{account_id}:key/{key_ref}"
+    elif not match:
+        return AwsError("NotFoundException", f"Invalid keyId {key_ref}")
     return AwsError("NotFoundException", f"Key '{key_ref}' does not exist")
+
+
+def _validation(message: str) -> AwsError:
+    return AwsError("ValidationException", f"1 validation error detected: {message}")
 
 
 def _context(ctx, key_row, via_ec2: bool) -> dict:
@@ -79,30 +103,45 @@ def _context(ctx, key_row, via_ec2: bool) -> dict:
 
 def decide(ctx, key_row, action: str, via_ec2: bool = False) -> str:
     """Allow, Deny or NotApplicable for the caller doing `action` on the key: key policy, then grants."""
-    document = json.loads(key_row["policy"])
+    document = policy.load_stored(key_row["policy"])
     request = policy.Request(ctx.account_id, action, key_arn(key_row), _context(ctx, key_row, via_ec2))
     decision = policy.evaluate(document, request)
-    if decision == policy.NOT_APPLICABLE and _granted(ctx, key_row, action):
+    if decision == policy.NOT_APPLICABLE and _granting(ctx, key_row, action):
         return policy.ALLOW
     return decision
 
 
-def _granted(ctx, key_row, action: str) -> bool:
-    operation = action.split(":", 1)[1]
+def _callers_grants(ctx, key_row) -> list[dict]:
+    """The caller's grants on the key, as {"operations": set, "constraints": dict}."""
+    out = []
     for grant in store.grants(ctx.conn, key_row["key_id"]):
-        principal = grant["grantee_principal"]
-        if principal in (ctx.account_id, f"arn:aws:iam::{ctx.account_id}:root") and operation in json.loads(grant["operations"]):
-            return True
-    return False
+        if grant["grantee_principal"] in (ctx.account_id, f"arn:aws:iam::{ctx.account_id}:root"):
+            out.append({"operations": set(json.loads(grant["operations"])),
+                        "constraints": json.loads(grant["grant_constraints"] or "{}")})
+    return out
+
+
+def _granting(ctx, key_row, action: str) -> list[dict]:
+    """The caller's grants that allow `action`. amishare's calls carry no encryption context, so a
+    grant with constraints allows only the operations its constraints don't apply to, and CreateGrant
+    (whose child grants inherit the constraints, see create_grant)."""
+    operation = action.split(":", 1)[1]
+    return [g for g in _callers_grants(ctx, key_row)
+            if operation in g["operations"]
+            and (not g["constraints"] or operation in UNCONSTRAINED_OPERATIONS or operation == "CreateGrant")]
+
+
+def _denied(ctx, key_row, action: str) -> AwsError:
+    return AwsError(
+        "AccessDeniedException",
+        f"User: arn:aws:iam::{ctx.account_id}:root is not authorized to perform: {action} on resource: "
+        f"{key_arn(key_row)} because no resource-based policy allows the {action} action",
+    )
 
 
 def _authorize(ctx, key_row, action: str) -> None:
     if decide(ctx, key_row, action) != policy.ALLOW:
-        raise AwsError(
-            "AccessDeniedException",
-            f"User: arn:aws:iam::{ctx.account_id}:root is not authorized to perform: {action} on resource: "
-            f"{key_arn(key_row)} because no resource-based policy allows the {action} action",
-        )
+        raise _denied(ctx, key_row, action)
 
 
 def resolve(ctx, key_ref: str, allow_alias: bool = True, region: str | None = None):
@@ -114,14 +153,14 @@ def resolve(ctx, key_ref: str, allow_alias: bool = True, region: str | None = No
     if match:
         arn_region, account, kind, rest = match.groups()
         if arn_region != region:
-            raise _not_found(key_ref)
+            raise _not_found(key_ref, ctx.account_id, region)
         if kind == "alias":
             alias = store.alias(ctx.conn, account, region, "alias/" + rest)
             row = store.key(ctx.conn, alias["key_id"]) if alias else None
         else:
             row = store.key(ctx.conn, rest)
         if row is None or row["account_id"] != account or row["region"] != region:
-            raise _not_found(key_ref)
+            raise _not_found(key_ref, ctx.account_id, region)
         return row
     if key_ref.startswith("alias/"):
         if not allow_alias:
@@ -132,11 +171,9 @@ def resolve(ctx, key_ref: str, allow_alias: bool = True, region: str | None = No
                 return store.key(ctx.conn, ensure_ebs_key(ctx, ctx.account_id, region))
             raise AwsError("NotFoundException", f"Alias arn:aws:kms:{region}:{ctx.account_id}:{key_ref} is not found.")
         return store.key(ctx.conn, alias["key_id"])
-    if not KEY_ID_RE.fullmatch(key_ref):
-        raise _not_found(key_ref)
-    row = store.key(ctx.conn, key_ref)
+    row = store.key(ctx.conn, key_ref) if KEY_ID_RE.fullmatch(key_ref) else None
     if row is None or row["account_id"] != ctx.account_id or row["region"] != region:
-        raise _not_found(key_ref)
+        raise _not_found(key_ref, ctx.account_id, region)
     return row
 
 
@@ -190,6 +227,7 @@ def create_key(ctx, params) -> dict:
                                  ("CustomerMasterKeySpec", "SYMMETRIC_DEFAULT"), ("Origin", "AWS_KMS")):
         if params.get(unsupported) not in (None, allowed):
             raise AwsError("UnsupportedOperationException", f"Only {unsupported}={allowed} keys are supported.")
+    _check_tags(params.get("Tags") or [])
     text = params.get("Policy")
     text = _check_policy(ctx, text, bool(params.get("BypassPolicyLockoutSafetyCheck"))) if text else default_policy(ctx.account_id)
     key_id = str(uuid.uuid4())
@@ -197,6 +235,21 @@ def create_key(ctx, params) -> dict:
                      description=params.get("Description", ""), key_manager="CUSTOMER", key_state="Enabled",
                      policy=text, created_at=ctx.now, deletion_date=None)
     return metadata(store.key(ctx.conn, key_id))
+
+
+def _check_tags(tags: list) -> None:
+    """Tags as KMS takes them: keys that are not reserved for AWS, each key once, at most 50.
+    (amishare accepts them on CreateKey and does not keep them.)"""
+    if len(tags) > MAX_TAGS:
+        raise AwsError("TagException", f"A key can have at most {MAX_TAGS} tags.")
+    seen = set()
+    for tag in tags:
+        key = tag["TagKey"]
+        if key.lower().startswith("aws:"):
+            raise AwsError("TagException", f"Tag key {key} is not allowed: tag keys beginning with aws: are reserved for AWS use.")
+        if key in seen:
+            raise AwsError("TagException", f"Duplicate tag key: {key}")
+        seen.add(key)
 
 
 def describe_key(ctx, key_ref) -> dict:
@@ -208,7 +261,7 @@ def describe_key(ctx, key_ref) -> dict:
 def _own_key(ctx, key_ref, action: str):
     row = resolve(ctx, key_ref, allow_alias=False)
     if row["account_id"] != ctx.account_id:
-        raise _not_found(key_ref)
+        raise _not_found(key_arn(row), ctx.account_id, ctx.region)
     _authorize(ctx, row, action)
     if row["key_manager"] == "AWS" and action not in ("kms:GetKeyPolicy", "kms:ListKeyPolicies", "kms:DescribeKey"):
         raise AwsError("AccessDeniedException", f"{action} is not permitted on an AWS managed key.")
@@ -217,18 +270,24 @@ def _own_key(ctx, key_ref, action: str):
 
 def list_keys(ctx, limit, marker):
     fp = pagination.fingerprint("kms-keys")
-    limit = _limit(limit)
-    rows = store.keys_of(ctx.conn, ctx.account_id, ctx.region, pagination.decode(marker, fp), limit + 1)
+    limit = _limit(limit, default=100, high=1000)
+    rows = store.keys_of(ctx.conn, ctx.account_id, ctx.region, _after(marker, fp), limit + 1)
     rows, token = pagination.page(rows, limit, "key_id", fp)
     return [{"KeyId": r["key_id"], "KeyArn": key_arn(r)} for r in rows], token
 
 
-def _limit(limit):
+def _limit(limit, default: int, high: int) -> int:
     if limit is None:
-        return 100
-    if not 1 <= limit <= 1000:
-        raise AwsError("ValidationException", "Limit must be between 1 and 1000.")
+        return default
+    if limit < 1:
+        raise _validation(f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1")
+    if limit > high:
+        raise _validation(f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to {high}")
     return limit
+
+
+def _after(marker, fp):
+    return pagination.decode(marker, fp, code="InvalidMarkerException")
 
 
 def create_alias(ctx, alias_name, target_key_id) -> None:
@@ -244,9 +303,14 @@ def create_alias(ctx, alias_name, target_key_id) -> None:
 
 
 def delete_alias(ctx, alias_name) -> None:
-    alias = store.alias(ctx.conn, ctx.account_id, ctx.region, alias_name or "")
+    """Needs kms:DeleteAlias on the alias (the account's own, as IAM has no other principals here)
+    and on the key it points to, in that key's policy."""
+    alias = store.alias(ctx.conn, ctx.account_id, ctx.region, alias_name)
     if alias is None or alias_name.startswith("alias/aws/"):
-        raise AwsError("NotFoundException", f"Alias {alias_name} is not found.")
+        raise AwsError("NotFoundException", f"Alias arn:aws:kms:{ctx.region}:{ctx.account_id}:{alias_name} is not found.")
+    row = store.key(ctx.conn, alias["key_id"])
+    if row is not None:
+        _authorize(ctx, row, "kms:DeleteAlias")
     store.delete_alias(ctx.conn, ctx.account_id, ctx.region, alias_name)
 
 
@@ -254,9 +318,9 @@ def list_aliases(ctx, key_ref, limit, marker):
     key_id = None
     if key_ref:
         key_id = resolve(ctx, key_ref, allow_alias=False)["key_id"]
-    limit = _limit(limit)
+    limit = _limit(limit, default=50, high=100)
     fp = pagination.fingerprint("kms-aliases", key_id)
-    rows = store.aliases_of(ctx.conn, ctx.account_id, ctx.region, key_id, pagination.decode(marker, fp), limit + 1)
+    rows = store.aliases_of(ctx.conn, ctx.account_id, ctx.region, key_id, _after(marker, fp), limit + 1)
     rows, token = pagination.page(rows, limit, "alias_name", fp)
     return [{"AliasName": r["alias_name"], "AliasArn": f"arn:aws:kms:{ctx.region}:{ctx.account_id}:{r['alias_name']}",
              "TargetKeyId": r["key_id"], "CreationDate": r["created_at"], "LastUpdatedDate": r["created_at"]}
@@ -323,37 +387,88 @@ def _usable_state(row) -> None:
     _pending(row)
 
 
-def create_grant(ctx, params) -> tuple[str, str]:
-    row = resolve(ctx, params["KeyId"], allow_alias=False)
-    _authorize(ctx, row, "kms:CreateGrant")
-    _usable_state(row)
-    operations = params.get("Operations") or []
+def _check_grant(params) -> tuple[str, list[str], dict]:
+    """(grantee, operations, constraints) of a CreateGrant request, validated."""
+    grantee = params.get("GranteePrincipal")
+    if not grantee:
+        raise _validation("Value null at 'granteePrincipal' failed to satisfy constraint: Member must not be null")
+    for field, value in (("granteePrincipal", grantee), ("retiringPrincipal", params.get("RetiringPrincipal"))):
+        if value is not None and not (GRANTEE_RE.fullmatch(value) and (re.fullmatch(r"[0-9]{12}", value) or value.startswith("arn:aws:"))):
+            raise AwsError("ValidationException", f"Invalid {field}: {value}; specify an account id or an ARN.")
+    if params.get("Name") is not None and not GRANT_NAME_RE.fullmatch(params["Name"]):
+        raise _validation(f"Value '{params['Name']}' at 'name' failed to satisfy constraint: "
+                          "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$")
+    operations = list(dict.fromkeys(params.get("Operations") or []))
     unknown = [o for o in operations if o not in GRANT_OPERATIONS]
     if not operations or unknown:
         raise AwsError("ValidationException", f"Invalid grant operations: {unknown or 'none given'}")
-    grantee = params["GranteePrincipal"]
-    if not (re.fullmatch(r"[0-9]{12}", grantee) or grantee.startswith("arn:aws:")):
-        raise AwsError("ValidationException", f"Invalid grantee principal: {grantee}")
+    constraints = {kind: dict(pairs) for kind, pairs in (params.get("Constraints") or {}).items() if pairs is not None}
+    for kind, pairs in constraints.items():
+        if len(pairs) > MAX_CONTEXT_PAIRS:
+            raise AwsError("ValidationException", f"{kind} can have at most {MAX_CONTEXT_PAIRS} encryption context pairs.")
+        if sum(len(k) + len(v) for k, v in pairs.items()) > MAX_CONTEXT_CHARS:
+            raise AwsError("ValidationException", f"The encryption context in {kind} exceeds {MAX_CONTEXT_CHARS} characters.")
+    no_context = sorted(NO_CONTEXT_OPERATIONS.intersection(operations))
+    if constraints and no_context:
+        raise AwsError("ValidationException", f"Grant constraints can't apply to operations without an encryption context: {no_context}")
+    return grantee, operations, constraints
+
+
+def _at_least_as_strict(child: dict, parent: dict) -> bool:
+    """Child grant constraints are as strict as the parent's: every pair an EncryptionContextSubset
+    requires is still required (by a Subset or an Equals), and an EncryptionContextEquals stays as it is."""
+    required = parent.get("EncryptionContextSubset")
+    if required:
+        if not any(required.items() <= child.get(kind, {}).items() for kind in CONSTRAINT_TYPES if kind in child):
+            return False
+    exact = parent.get("EncryptionContextEquals")
+    return exact is None or child.get("EncryptionContextEquals") == exact
+
+
+def create_grant(ctx, params) -> tuple[str, str]:
+    row = resolve(ctx, params["KeyId"], allow_alias=False)
+    grantee, operations, constraints = _check_grant(params)
+    decision = policy.evaluate(policy.load_stored(row["policy"]), policy.Request(
+        ctx.account_id, "kms:CreateGrant", key_arn(row), _context(ctx, row, False)))
+    if decision == policy.DENY:
+        raise _denied(ctx, row, "kms:CreateGrant")
+    if decision != policy.ALLOW:
+        # CreateGrant permission from a grant is limited: a child grant allows some or all of its
+        # parent's operations, under constraints at least as strict as the parent's.
+        parents = _granting(ctx, row, "kms:CreateGrant")
+        if not parents:
+            raise _denied(ctx, row, "kms:CreateGrant")
+        if not any(set(operations) <= p["operations"] and _at_least_as_strict(constraints, p["constraints"]) for p in parents):
+            raise AwsError(
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{ctx.account_id}:root is not authorized to perform: kms:CreateGrant on resource: "
+                f"{key_arn(row)}: a grant created with permission from a grant can only allow operations of that grant "
+                f"({', '.join(sorted(set().union(*(p['operations'] for p in parents))))}), "
+                "with grant constraints at least as strict as its own",
+            )
+    _usable_state(row)
     grant_id = secrets.token_hex(32)
     store.insert_grant(ctx.conn, grant_id=grant_id, key_id=row["key_id"], grantee_principal=grantee,
                        retiring_principal=params.get("RetiringPrincipal"), operations=json.dumps(operations),
+                       grant_constraints=json.dumps(constraints) if constraints else None,
                        name=params.get("Name"), issuing_account=ctx.account_id, created_at=ctx.now)
     return grant_id, secrets.token_urlsafe(48)
 
 
-def list_grants(ctx, key_ref, grant_id=None, grantee=None):
+def list_grants(ctx, key_ref, limit=None, marker=None, grant_id=None, grantee=None):
     row = resolve(ctx, key_ref, allow_alias=False)
     _authorize(ctx, row, "kms:ListGrants")
-    out = []
-    for grant in store.grants(ctx.conn, row["key_id"]):
-        if grant_id and grant["grant_id"] != grant_id or grantee and grant["grantee_principal"] != grantee:
-            continue
-        out.append({"KeyId": key_arn(row), "GrantId": grant["grant_id"], "Name": grant["name"] or "",
-                    "CreationDate": grant["created_at"], "GranteePrincipal": grant["grantee_principal"],
-                    "RetiringPrincipal": grant["retiring_principal"],
-                    "IssuingAccount": f"arn:aws:iam::{grant['issuing_account']}:root",
-                    "Operations": json.loads(grant["operations"])})
-    return out
+    limit = _limit(limit, default=50, high=100)
+    fp = pagination.fingerprint("kms-grants", row["key_id"], grant_id, grantee)
+    rows = store.grants(ctx.conn, row["key_id"], grant_id, grantee, _after(marker, fp), limit + 1)
+    rows, token = pagination.page(rows, limit, "grant_id", fp)
+    return [{"KeyId": key_arn(row), "GrantId": grant["grant_id"], "Name": grant["name"] or "",
+             "CreationDate": grant["created_at"], "GranteePrincipal": grant["grantee_principal"],
+             "RetiringPrincipal": grant["retiring_principal"],
+             "IssuingAccount": f"arn:aws:iam::{grant['issuing_account']}:root",
+             "Operations": json.loads(grant["operations"]),
+             "Constraints": json.loads(grant["grant_constraints"]) if grant["grant_constraints"] else None}
+            for grant in rows], token
 
 
 def revoke_grant(ctx, key_ref, grant_id) -> None:

@@ -85,8 +85,9 @@ def create_grant(ctx, params):
 
 @operation(SERVICE)
 def list_grants(ctx, params):
-    grants = kms.list_grants(ctx, params["KeyId"], params.get("GrantId"), params.get("GranteePrincipal"))
-    return {"Grants": grants, "Truncated": False}
+    grants, token = kms.list_grants(ctx, params["KeyId"], params.get("Limit"), params.get("Marker"),
+                                    params.get("GrantId"), params.get("GranteePrincipal"))
+    return {"Grants": grants, "NextMarker": token, "Truncated": token is not None}
 
 
 @operation(SERVICE)

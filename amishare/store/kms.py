@@ -7,7 +7,6 @@ _KEY = select(kms_keys).where(kms_keys.c.key_id == bindparam("key_id"))
 _ALIAS = select(kms_aliases).where(kms_aliases.c.account_id == bindparam("account_id"),
                                    kms_aliases.c.region == bindparam("region"),
                                    kms_aliases.c.alias_name == bindparam("alias_name"))
-_GRANTS = select(kms_grants).where(kms_grants.c.key_id == bindparam("key_id")).order_by(kms_grants.c.grant_id)
 
 
 def key(conn, key_id):
@@ -49,8 +48,14 @@ def delete_alias(conn, account_id, region, alias_name):
     conn.execute(delete(t).where(t.c.account_id == account_id, t.c.region == region, t.c.alias_name == alias_name))
 
 
-def grants(conn, key_id):
-    return conn.execute(_GRANTS, {"key_id": key_id}).mappings().all()
+def grants(conn, key_id, grant_id=None, grantee=None, after=None, limit=None):
+    t = kms_grants
+    query = select(t).where(t.c.key_id == key_id)
+    if grant_id is not None:
+        query = query.where(t.c.grant_id == grant_id)
+    if grantee is not None:
+        query = query.where(t.c.grantee_principal == grantee)
+    return paging.page(conn, query, t.c.grant_id, after, limit)
 
 
 def insert_grant(conn, **values):

@@ -465,6 +465,7 @@ kms_grants = Table(
     Column("name", String(256)),
     Column("issuing_account", ACCOUNT_ID, nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("grant_constraints", Text),  # JSON {"EncryptionContextSubset"|"EncryptionContextEquals": {...}}
     Index("ix_kms_grants_key", "key_id", "grant_id"),
 )
 
