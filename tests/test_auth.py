@@ -1,6 +1,7 @@
 """Every request is SigV4-verified against the signing account's secret."""
 
 import datetime as dt
+import re
 import urllib.request
 from urllib.error import HTTPError
 
@@ -91,6 +92,11 @@ def test_clock_skew_over_15_minutes_is_refused(server, alice):
     old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=20)
     status, body, _ = _signed_request(server, alice, "Action=DescribeImages&Version=2016-11-15&Owner.1=self", when=old)
     assert status == 400 and "<Code>RequestExpired</Code>" in body
+    # The message says the times as AWS does: "Signature expired: 20250101T000000Z is now earlier
+    # than 20250101T000500Z (20250101T002000Z - 15 min.)".
+    message = re.search(r"<Message>(.*)</Message>", body).group(1)
+    assert re.fullmatch(r"Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z "
+                        r"\(\d{8}T\d{6}Z - 15 min\.\)", message), message
     recent = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10)
     status, body, _ = _signed_request(server, alice, "Action=DescribeImages&Version=2016-11-15&Owner.1=self", when=recent)
     assert status == 200, body

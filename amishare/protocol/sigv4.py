@@ -153,7 +153,7 @@ def check_time(parts: SignedParts, now: datetime) -> None:
         raise AuthError(
             "expired",
             f"Signature expired: {parts.amz_date} is now earlier than "
-            f"{(now.timestamp() - MAX_SKEW_SECONDS)} ({now.strftime('%Y%m%dT%H%M%SZ')} - 15 min.)",
+            f"{datetime.fromtimestamp(now.timestamp() - MAX_SKEW_SECONDS, timezone.utc):%Y%m%dT%H%M%SZ} ({now:%Y%m%dT%H%M%SZ} - 15 min.)",
         )
 
 
