@@ -4,6 +4,7 @@ pagination tokens, strings longer than AWS or the store takes, too many filter v
 
 import base64
 import json
+import time
 import xml.etree.ElementTree as ElementTree
 from urllib.parse import urlencode
 
@@ -49,6 +50,14 @@ def test_a_body_that_is_not_json_runs_nothing(server, alice):
         assert json_call(server, alice, "kms", "CreateKey", body)[:2] == (400, "SerializationException")
     assert kms.list_keys()["Keys"] == []
     orgs.delete_organization()
+
+
+def test_parameter_names_nested_thousands_deep_are_unknown_parameters(server, alice):
+    key = "Filter" + ".1" * 200_000
+    started = time.monotonic()
+    status, code, root = ec2_call(server, alice, "DescribeImages", **{key: "x"})
+    assert (status, code) == (400, "UnknownParameter") and time.monotonic() - started < 10
+    assert len(root.find(".//Message").text) < 300
 
 
 # --- characters no document can carry

@@ -26,6 +26,10 @@ SIGNATURE_PARAMS = frozenset(
 )
 
 
+# No input shape nests deeper than this many dotted parts (Tag.1.Key is three).
+MAX_KEY_PARTS = 32
+
+
 class _Params:
     __slots__ = ("values", "children", "used")
 
@@ -34,7 +38,9 @@ class _Params:
         self.used: set[str] = set()
         children: dict[str, set[str]] = {}
         for key in values:
-            parts = key.split(".")
+            parts = key.split(".", MAX_KEY_PARTS)
+            if len(parts) > MAX_KEY_PARTS:
+                continue  # deeper than any shape: never used, so reported as an unknown parameter
             for depth in range(len(parts)):
                 parent = ".".join(parts[:depth])
                 children.setdefault(parent, set()).add(parts[depth])
@@ -65,7 +71,8 @@ def parse(values: dict[str, str], shape, flavor: str) -> dict:
     leftover = [k for k in values if k not in params.used and k not in ENVELOPE and k not in SIGNATURE_PARAMS]
     if leftover:
         leftover.sort()
-        raise AwsError("UnknownParameter", f"The parameter {leftover[0]} is not recognized")
+        name = leftover[0] if len(leftover[0]) <= 128 else leftover[0][:128] + "..."
+        raise AwsError("UnknownParameter", f"The parameter {name} is not recognized")
     return result
 
 
