@@ -118,6 +118,13 @@ class _Operator:
     matches: object  # (context value, parsed policy value) -> bool
 
 
+def _comparisons(family: str, parse) -> dict:
+    """NumericEquals, NumericNotEquals, NumericLessThan, ... for a family of ordered values."""
+    relations = (("Equals", False, op.eq), ("NotEquals", True, op.eq), ("LessThan", False, op.lt),
+                 ("LessThanEquals", False, op.le), ("GreaterThan", False, op.gt), ("GreaterThanEquals", False, op.ge))
+    return {family + name: _Operator(negated, parse, _ordered(parse, compare)) for name, negated, compare in relations}
+
+
 _OPERATORS = {
     "StringEquals": _Operator(False, _IDENTITY, _text_equal(False)),
     "StringNotEquals": _Operator(True, _IDENTITY, _text_equal(False)),
@@ -129,18 +136,8 @@ _OPERATORS = {
     "ArnLike": _Operator(False, _IDENTITY, _like),
     "ArnNotEquals": _Operator(True, _IDENTITY, _like),
     "ArnNotLike": _Operator(True, _IDENTITY, _like),
-    "NumericEquals": _Operator(False, _number, _ordered(_number, op.eq)),
-    "NumericNotEquals": _Operator(True, _number, _ordered(_number, op.eq)),
-    "NumericLessThan": _Operator(False, _number, _ordered(_number, op.lt)),
-    "NumericLessThanEquals": _Operator(False, _number, _ordered(_number, op.le)),
-    "NumericGreaterThan": _Operator(False, _number, _ordered(_number, op.gt)),
-    "NumericGreaterThanEquals": _Operator(False, _number, _ordered(_number, op.ge)),
-    "DateEquals": _Operator(False, _date, _ordered(_date, op.eq)),
-    "DateNotEquals": _Operator(True, _date, _ordered(_date, op.eq)),
-    "DateLessThan": _Operator(False, _date, _ordered(_date, op.lt)),
-    "DateLessThanEquals": _Operator(False, _date, _ordered(_date, op.le)),
-    "DateGreaterThan": _Operator(False, _date, _ordered(_date, op.gt)),
-    "DateGreaterThanEquals": _Operator(False, _date, _ordered(_date, op.ge)),
+    **_comparisons("Numeric", _number),
+    **_comparisons("Date", _date),
     "Bool": _Operator(False, _boolean, _ordered(_boolean, op.eq)),
     "BinaryEquals": _Operator(False, _IDENTITY, _text_equal(False)),
     "IpAddress": _Operator(False, _network, _in_network),
