@@ -199,3 +199,24 @@ def test_filter_values_are_limited_to_200_a_call(server, alice):
                                                          {"Name": "status", "Values": values[:51]}])):
         assert error_code(call) == "FilterLimitExceeded"
     assert ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023*"] + values[:199]}])["Images"]
+
+
+def test_service_control_policies_outside_the_grammar_are_malformed(server, alice):
+    """SCP documents are checked by the same policy grammar as key policies (no Principal)."""
+    orgs = server.client(alice, "organizations")
+    orgs.create_organization(FeatureSet="ALL")
+    bad = [
+        '{"Version": "2012-10-17", "Statement": ' + "[" * 2000 + "]" * 2000 + "}",
+        json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "ec2:*", "Resource": "*",
+                                                            "Condition": [{"StringEquals": {"a": "b"}}]}]}),
+        json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "ec2:*", "Resource": 5}]}),
+        json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "ec2:*",
+                                                            "Condition": {"NumericLessThan": {"aws:x": "ten"}}}]}),
+    ]
+    for content in bad:
+        with pytest.raises(ClientError) as exc:
+            orgs.create_policy(Content=content, Description="", Name="bad", Type="SERVICE_CONTROL_POLICY")
+        assert exc.value.response["Error"]["Code"] == "MalformedPolicyDocumentException", content[:80]
+    assert orgs.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"] == [] or all(
+        p["Name"] != "bad" for p in orgs.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"])
+    orgs.delete_organization()

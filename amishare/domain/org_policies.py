@@ -15,7 +15,7 @@ import re
 import secrets
 import string
 
-from amishare.domain import pagination
+from amishare.domain import pagination, policy
 from amishare.domain.organizations import (
     FULL_AWS_ACCESS_ARN,
     FULL_AWS_ACCESS_CONTENT,
@@ -62,16 +62,6 @@ def _malformed(detail: str) -> AwsError:
 
 # --- the SCP language
 
-_STATEMENT_ELEMENTS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
-_CONDITION_OPERATORS = {
-    "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike",
-    "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
-    "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals", "DateLessThan",
-    "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress",
-    "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Null",
-}
-_ACTION_RE = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$")
-
 
 def _unique_keys(pairs):
     keys = [k for k, _ in pairs]
@@ -81,58 +71,14 @@ def _unique_keys(pairs):
     return dict(pairs)
 
 
-def _strings(value, element: str) -> list[str]:
-    values = value if isinstance(value, list) else [value]
-    if not values or not all(isinstance(v, str) and v for v in values):
-        raise _malformed(f"{element} must be a string or a non-empty list of strings.")
-    return values
-
-
-def _check_condition(block) -> None:
-    if not isinstance(block, dict) or not block:
-        raise _malformed("Condition must map condition operators to keys and values.")
-    for operator, keys in block.items():
-        qualifier, _, name = operator.rpartition(":")
-        if qualifier not in ("", "ForAnyValue", "ForAllValues"):
-            raise _malformed(f"Unknown condition qualifier: {qualifier}")
-        base = name[: -len("IfExists")] if name.endswith("IfExists") and name != "IfExists" else name
-        if base not in _CONDITION_OPERATORS or (base == "Null" and base != name):
-            raise _malformed(f"Unknown condition operator: {operator}")
-        if not isinstance(keys, dict) or not keys:
-            raise _malformed(f"The condition {operator} must map condition keys to values.")
-        for key, value in keys.items():
-            values = value if isinstance(value, list) else [value]
-            if not values or not all(isinstance(v, (str, bool, int, float)) for v in values):
-                raise _malformed(f"The values of condition key {key} must be strings, numbers or booleans.")
-
-
 def _check_statement(statement) -> None:
-    if not isinstance(statement, dict):
-        raise _malformed("Each statement must be a JSON object.")
-    if "Principal" in statement or "NotPrincipal" in statement:
+    if isinstance(statement, dict) and ("Principal" in statement or "NotPrincipal" in statement):
         raise _malformed("A service control policy can't name a Principal or NotPrincipal: "
                          "it applies to the principals of the accounts it is attached to.")
-    unknown = sorted(set(statement) - _STATEMENT_ELEMENTS)
-    if unknown:
-        raise _malformed(f"Unsupported element in a statement: {unknown[0]}")
-    if statement.get("Effect") not in ("Allow", "Deny"):
-        raise _malformed("Each statement needs an Effect of Allow or Deny.")
-    if "Sid" in statement and not isinstance(statement["Sid"], str):
-        raise _malformed("Sid must be a string.")
-    if ("Action" in statement) == ("NotAction" in statement):
-        raise _malformed("Each statement needs one of Action or NotAction.")
-    for action in _strings(statement.get("Action", statement.get("NotAction")), "Action"):
-        if action != "*" and not _ACTION_RE.match(action):
-            raise _malformed(f"Invalid action: {action}")
-    if "Resource" in statement and "NotResource" in statement:
-        raise _malformed("A statement can have Resource or NotResource, not both.")
-    for key in ("Resource", "NotResource"):
-        if key in statement:
-            for resource in _strings(statement[key], key):
-                if resource != "*" and not resource.startswith("arn:"):
-                    raise _malformed(f"{key} {resource} must be an ARN or \"*\".")
-    if "Condition" in statement:
-        _check_condition(statement["Condition"])
+    try:
+        policy.identity_statement(statement)
+    except policy.MalformedPolicy as exc:
+        raise _malformed(str(exc)) from None
 
 
 def parse_scp(content: str) -> dict:
@@ -142,7 +88,7 @@ def parse_scp(content: str) -> dict:
                           f"You have exceeded the maximum policy size ({SCP_MAX_CHARS} characters).")
     try:
         document = json.loads(content, object_pairs_hook=_unique_keys)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _malformed("The policy is not valid JSON; it must be one JSON object.") from None
     if not isinstance(document, dict):
         raise _malformed("The policy must be one JSON object.")

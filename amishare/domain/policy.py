@@ -455,11 +455,15 @@ def evaluate(document, request: Request) -> str:
     return decision
 
 
+def identity_statement(statement) -> Statement:
+    """One statement of an identity-style document (an IAM identity policy, a service control
+    policy), compiled: it names no Principal, and one that leaves Resource out covers every
+    resource. Raises MalformedPolicy for a statement outside the policy grammar."""
+    return _statement(statement, PRINCIPAL_FORBIDDEN, resource_required=False)
+
+
 def identity_statement_applies(statement: dict, request: Request) -> bool:
-    """Whether one statement of an identity-style document applies to the request: an IAM
-    identity policy or a service control policy names no Principal, it applies to whoever it
-    is attached to. Raises MalformedPolicy for a statement outside the policy grammar."""
+    """Whether one statement of an identity-style document applies to the request: it applies to
+    whoever the document is attached to. Raises MalformedPolicy for a statement outside the grammar."""
     bare = {k: v for k, v in statement.items() if k not in ("Principal", "NotPrincipal")}
-    if "Resource" not in bare and "NotResource" not in bare:
-        bare["Resource"] = "*"  # a service control policy may leave Resource out: every resource
-    return _statement_applies(_statement(bare, PRINCIPAL_FORBIDDEN), request)
+    return _statement_applies(identity_statement(bare), request)
