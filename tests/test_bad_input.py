@@ -220,3 +220,19 @@ def test_service_control_policies_outside_the_grammar_are_malformed(server, alic
     assert orgs.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"] == [] or all(
         p["Name"] != "bad" for p in orgs.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"])
     orgs.delete_organization()
+
+
+def test_a_thousand_accounts_in_executable_and_restorable_users(server, alice, bob):
+    """Every other account named is one condition: no expression too deep, no statement per account."""
+    ec2 = server.client(alice)
+    snapshot_id = snapshot_of_new_volume(ec2)
+    image_id = register(ec2, "shared-with-bob", snapshot_id)
+    ec2.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"UserId": bob.account_id}]})
+    ec2.modify_snapshot_attribute(SnapshotId=snapshot_id, CreateVolumePermission={"Add": [{"UserId": bob.account_id}]})
+    others = [f"{i:012d}" for i in range(1, 1000)] + [bob.account_id]
+    started = time.monotonic()
+    assert [i["ImageId"] for i in ec2.describe_images(ExecutableUsers=others)["Images"]] == [image_id]
+    assert [s["SnapshotId"] for s in ec2.describe_snapshots(RestorableByUserIds=others)["Snapshots"]] == [snapshot_id]
+    assert ec2.describe_images(ExecutableUsers=others[:999])["Images"] == []
+    assert ec2.describe_snapshots(RestorableByUserIds=others[:999])["Snapshots"] == []
+    assert time.monotonic() - started < 20

@@ -100,11 +100,12 @@ def describe_branches(ctx, owners: list[str] | None, executable_users: list[str]
                 branches.extend((("grant", g), []) for g in caller_grantees(ctx))
             elif user == "all":
                 branches.append((("public", None), []))
-            else:
-                # Who an owner shares with is the owner's business: another account id only
-                # selects the caller's own images shared with it (the caller's owner index,
-                # each row probed by the grant's primary key).
-                branches.append((("owner", me), [image_store.granted_to([("account", user)])]))
+        others = _other_accounts(ctx, executable_users)
+        if others:
+            # Who an owner shares with is the owner's business: another account id only
+            # selects the caller's own images shared with it (the caller's owner index,
+            # each row probed by the grant's primary key), one branch for all of them.
+            branches.append((("owner", me), [image_store.granted_to_accounts(others)]))
         return branches
     branches = [(("owner", me), []), (("public", None), [])]
     branches.extend((("grant", g), []) for g in caller_grantees(ctx))
@@ -121,6 +122,10 @@ def narrowing_conditions(ctx, owners: list[str], executable_users: list[str]) ->
     return conditions
 
 
+def _other_accounts(ctx, executable_users) -> list[str]:
+    return [user for user in executable_users if user not in ("self", "all", ctx.account_id)]
+
+
 def _executable_condition(ctx, executable_users):
     conditions = []
     for user in executable_users:
@@ -128,9 +133,10 @@ def _executable_condition(ctx, executable_users):
             conditions.append(image_store.granted_to(caller_grantees(ctx)))
         elif user == "all":
             conditions.append(image_store.public())
-        else:
-            # Only the caller's own grants to that account: never another owner's.
-            conditions.append(image_store.owned_by([ctx.account_id]) & image_store.granted_to([("account", user)]))
+    others = _other_accounts(ctx, executable_users)
+    if others:
+        # Only the caller's own grants to those accounts: never another owner's.
+        conditions.append(image_store.owned_by([ctx.account_id]) & image_store.granted_to_accounts(others))
     combined = conditions[0]
     for condition in conditions[1:]:
         combined = combined | condition

@@ -87,7 +87,7 @@ def _restorable(ctx, restorable_by):
     if not restorable_by:
         return None, None
     me = ctx.account_id
-    conditions, branches = [], []
+    conditions, branches, accounts = [], [], []
     for user in dict.fromkeys(restorable_by):
         if user in ("self", me):
             conditions.append((store.c.owner_id == me) | store.restorable_by([me]))
@@ -96,11 +96,15 @@ def _restorable(ctx, restorable_by):
             conditions.append(store.c.is_public == True)  # noqa: E712
             branches.append((("public", None), []))
         elif ids.is_account_id(user):
-            shared = (store.c.owner_id == me) & store.restorable_by([user])
-            conditions.append(shared)
-            branches.append((("owner", me), [shared]))
+            accounts.append(user)
         else:
             raise AwsError("InvalidUserID.Malformed", f'Invalid user id: "{user}"')
+    if accounts:
+        # One condition for every other account named, however many: the caller's own snapshots
+        # shared with any of them.
+        shared = (store.c.owner_id == me) & store.restorable_by(accounts)
+        conditions.append(shared)
+        branches.append((("owner", me), [shared]))
     return or_(*conditions), branches
 
 

@@ -112,6 +112,13 @@ def granted_to(grantees):
     return exists(select(literal(1)).where(grant.c.image_id == c.image_id, or_(*matches)))
 
 
+def granted_to_accounts(account_ids):
+    """Shared with any of these accounts (one IN list, however many)."""
+    grant = lp.alias("grant_check")
+    return exists(select(literal(1)).where(grant.c.image_id == c.image_id, grant.c.grantee_type == "account",
+                                           grant.c.grantee.in_(list(account_ids))))
+
+
 def not_disabled():
     return c.disabled == false()
 
