@@ -1,0 +1,210 @@
+"""Every call is authorized as AWS's policy evaluation logic decides: identity policies,
+permissions boundaries, session policies, service control policies and resource conditions,
+through the real API with boto3 and the aws CLI. A refusal changes nothing."""
+
+import json
+
+from support import expect_error, policy_document
+from test_images import launch, register
+from test_org_policies import SCP, enabled_tree, scp
+
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+EC2_FULL = "arn:aws:iam::aws:policy/AmazonEC2FullAccess"
+EC2_READ = "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"
+BPA_ACTIONS = ["ec2:EnableImageBlockPublicAccess", "ec2:DisableImageBlockPublicAccess"]
+
+
+def bpa_state(server, account):
+    return server.client(account).get_image_block_public_access_state()["ImageBlockPublicAccessState"]
+
+
+def test_only_the_administrator_may_change_block_public_access(server, alice):
+    """Seed 000: restrict IAM permissions to an administrator user so that only they can enable
+    or disable block public access; a developer has EC2 full access minus those actions."""
+    admin = server.new_user(alice, "admin", [ADMIN])
+    developer = server.new_user(alice, "developer", [EC2_FULL])
+    server.client(alice, "iam").put_user_policy(UserName="developer", PolicyName="no-bpa", PolicyDocument=policy_document(
+        {"Sid": "NoBlockPublicAccessChanges", "Effect": "Deny", "Action": BPA_ACTIONS, "Resource": "*"}))
+    before = bpa_state(server, alice)
+    message = expect_error(lambda: server.client(developer).disable_image_block_public_access(), "UnauthorizedOperation", 403)
+    assert (f"User: arn:aws:iam::{alice.account_id}:user/developer is not authorized to perform: "
+            "ec2:DisableImageBlockPublicAccess on resource: *") in message
+    assert "with an explicit deny in an identity-based policy" in message
+    assert bpa_state(server, alice) == before
+    encoded = message.split("Encoded authorization failure message: ")[1]
+    decoded = json.loads(server.client(admin, "sts").decode_authorization_message(EncodedMessage=encoded)["DecodedMessage"])
+    assert decoded["allowed"] is False and decoded["explicitDeny"] is True
+    assert decoded["context"]["action"] == "ec2:DisableImageBlockPublicAccess"
+    assert decoded["context"]["principal"]["arn"].endswith(":user/developer")
+    # The developer may do the rest of EC2; the administrator may change the setting.
+    assert server.client(developer).describe_images(Owners=["self"])["Images"] == []
+    server.client(admin).disable_image_block_public_access()
+    assert bpa_state(server, alice) == "unblocked"
+    server.client(admin).enable_image_block_public_access(ImageBlockPublicAccessState="block-new-sharing")
+
+
+def test_the_cli_shows_the_refusal_and_decodes_it(server, alice):
+    server.new_user(alice, "cli-admin", [ADMIN])
+    reader = server.new_user(alice, "reader", [EC2_READ])
+    code, _, err = server.aws(reader, "ec2", "disable-image-block-public-access", check=False)
+    assert code != 0 and "UnauthorizedOperation" in err
+    encoded = err.split("Encoded authorization failure message: ")[1].strip()
+    _, decoded, _ = server.aws(alice, "sts", "decode-authorization-message", "--encoded-message", encoded)
+    assert json.loads(decoded["DecodedMessage"])["explicitDeny"] is False
+    # Another account can't read this account's messages.
+    other = server.new_account()
+    expect_error(lambda: server.client(other, "sts").decode_authorization_message(EncodedMessage=encoded),
+                 "InvalidAuthorizationMessageException")
+
+
+def test_a_user_needs_an_allow(server, alice):
+    nobody = server.new_user(alice, "nobody")
+    message = expect_error(lambda: server.client(nobody).describe_images(Owners=["self"]), "UnauthorizedOperation")
+    assert "because no identity-based policy allows the ec2:DescribeImages action" in message
+    reader = server.new_user(alice, "ro", [EC2_READ])
+    server.client(reader).describe_images(Owners=["amazon"])
+    expect_error(lambda: server.client(reader).create_volume(AvailabilityZone="us-east-1a", Size=1), "UnauthorizedOperation")
+    assert server.client(alice).describe_volumes()["Volumes"] == []
+    expect_error(lambda: server.client(nobody, "kms").create_key(), "AccessDeniedException")
+    expect_error(lambda: server.client(nobody, "organizations").create_organization(), "AccessDeniedException")
+    assert server.client(alice, "kms").list_keys()["Keys"] == []
+
+
+def test_resource_tags_and_permission_changes_as_conditions(server, alice, bob):
+    ec2 = server.client(alice)
+    tagged, untagged = register(ec2, "shareable"), register(ec2, "private")
+    ec2.create_tags(Resources=[tagged], Tags=[{"Key": "Shareable", "Value": "true"}])
+    server.client(alice, "iam").create_user(UserName="sharer")
+    server.client(alice, "iam").put_user_policy(UserName="sharer", PolicyName="share", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": "ec2:ModifyImageAttribute", "Resource": "arn:aws:ec2:*::image/*",
+         "Condition": {"StringEquals": {"ec2:ResourceTag/Shareable": "true"}}},
+        {"Effect": "Deny", "Action": "ec2:ModifyImageAttribute", "Resource": "*",
+         "Condition": {"StringEquals": {"ec2:Add/group": "all"}}}))
+    key = server.client(alice, "iam").create_access_key(UserName="sharer")["AccessKey"]
+    from support import Account
+
+    sharer = server.client(Account(alice.account_id, key["AccessKeyId"], key["SecretAccessKey"]))
+    sharer.modify_image_attribute(ImageId=tagged, LaunchPermission={"Add": [{"UserId": bob.account_id}]})
+    message = expect_error(lambda: sharer.modify_image_attribute(
+        ImageId=untagged, LaunchPermission={"Add": [{"UserId": bob.account_id}]}), "UnauthorizedOperation")
+    assert f"on resource: arn:aws:ec2:us-east-1::image/{untagged}" in message
+    server.client(alice).disable_image_block_public_access()
+    expect_error(lambda: sharer.modify_image_attribute(ImageId=tagged, LaunchPermission={"Add": [{"Group": "all"}]}),
+                 "UnauthorizedOperation")
+    permissions = ec2.describe_image_attribute(ImageId=tagged, Attribute="launchPermission")["LaunchPermissions"]
+    assert permissions == [{"UserId": bob.account_id}]
+    assert ec2.describe_image_attribute(ImageId=untagged, Attribute="launchPermission")["LaunchPermissions"] == []
+
+
+def test_global_condition_keys(server, alice):
+    iam = server.client(alice, "iam")
+    iam.create_user(UserName="tagged", Tags=[{"Key": "team", "Value": "build"}])
+    iam.put_user_policy(UserName="tagged", PolicyName="scoped", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "build", "aws:RequestedRegion": "us-east-1"},
+                       "IpAddress": {"aws:SourceIp": "127.0.0.0/8"},
+                       "Bool": {"aws:SecureTransport": "false"},
+                       "DateLessThan": {"aws:CurrentTime": "2100-01-01T00:00:00Z"}}}))
+    key = iam.create_access_key(UserName="tagged")["AccessKey"]
+    from support import Account
+
+    user = Account(alice.account_id, key["AccessKeyId"], key["SecretAccessKey"])
+    server.client(user).describe_images(Owners=["self"])
+    expect_error(lambda: server.client(user, region="eu-west-1").describe_images(Owners=["self"]), "UnauthorizedOperation")
+    iam.tag_user(UserName="tagged", Tags=[{"Key": "team", "Value": "sales"}])
+    expect_error(lambda: server.client(user).describe_images(Owners=["self"]), "UnauthorizedOperation")
+
+
+def test_boundaries_and_session_policies_intersect(server, alice):
+    iam = server.client(alice, "iam")
+    boundary = iam.create_policy(PolicyName="describe-only", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": ["ec2:Describe*", "sts:AssumeRole"], "Resource": "*"}))["Policy"]["Arn"]
+    bounded = server.new_user(alice, "bounded", [ADMIN])
+    iam.put_user_permissions_boundary(UserName="bounded", PermissionsBoundary=boundary)
+    server.client(bounded).describe_images(Owners=["self"])
+    message = expect_error(lambda: server.client(bounded).create_volume(AvailabilityZone="us-east-1a", Size=1),
+                           "UnauthorizedOperation")
+    assert "because no permissions boundary allows the ec2:CreateVolume action" in message
+    role = iam.create_role(RoleName="builder", AssumeRolePolicyDocument=policy_document(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{alice.account_id}:user/bounded"},
+         "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    iam.attach_role_policy(RoleName="builder", PolicyArn=ADMIN)
+    session = server.assume(bounded, role, Policy=policy_document(
+        {"Effect": "Allow", "Action": "ec2:DescribeImages", "Resource": "*"}))
+    server.client(session).describe_images(Owners=["self"])
+    message = expect_error(lambda: server.client(session).describe_volumes(), "UnauthorizedOperation")
+    assert "because no session policy allows" in message
+    assert server.client(alice).describe_volumes()["Volumes"] == []
+
+
+def test_service_control_policies_bind_member_accounts_live(server):
+    mgmt, member = server.new_account(), server.new_account()
+    tree = enabled_tree(server, mgmt, member)
+    guard = tree.orgs.create_policy(Name="image-guard", Type=SCP, Description="no public AMIs", Content=scp(
+        {"Sid": "NoBlockPublicAccessOff", "Effect": "Deny", "Action": "ec2:DisableImageBlockPublicAccess", "Resource": "*"},
+        {"Sid": "NoPublicSharing", "Effect": "Deny", "Action": "ec2:ModifyImageAttribute", "Resource": "*",
+         "Condition": {"StringEquals": {"ec2:Add/group": "all"}}}))["Policy"]["PolicySummary"]["Id"]
+    tree.orgs.attach_policy(PolicyId=guard, TargetId=tree.ou["Platform"]["Id"])
+    tree.move(member, None, "Core")
+    ec2 = server.client(member)
+    message = expect_error(lambda: ec2.disable_image_block_public_access(), "UnauthorizedOperation")
+    assert f"User: arn:aws:iam::{member.account_id}:root" in message
+    assert "with an explicit deny in a service control policy" in message
+    assert bpa_state(server, member) == "block-new-sharing"
+    image = register(ec2, "member-image")
+    other = server.new_account()
+    ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"UserId": other.account_id}]})
+    expect_error(lambda: ec2.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"Group": "all"}]}),
+                 "UnauthorizedOperation")
+    # The management account is never limited by SCPs.
+    server.client(mgmt).disable_image_block_public_access()
+    # Moving the account out of the OU lifts the policy at once.
+    tree.move(member, "Core", "Sales")
+    ec2.disable_image_block_public_access()
+    assert bpa_state(server, member) == "unblocked"
+    # An SCP that allows only some actions leaves everything else implicitly denied.
+    narrow = tree.orgs.create_policy(Name="describe-only", Type=SCP, Description="", Content=scp(
+        {"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}))["Policy"]["PolicySummary"]["Id"]
+    tree.orgs.attach_policy(PolicyId=narrow, TargetId=member.account_id)
+    tree.orgs.detach_policy(PolicyId="p-FullAWSAccess", TargetId=member.account_id)
+    ec2.describe_images(Owners=["self"])
+    message = expect_error(lambda: ec2.create_volume(AvailabilityZone="us-east-1a", Size=1), "UnauthorizedOperation")
+    assert "because no service control policy allows the ec2:CreateVolume action" in message
+
+
+def test_cross_account_pipeline_role_publishes_and_a_recipient_role_launches(server):
+    """A pipeline in a tools account assumes a role in the build account, registers and shares
+    an AMI; the recipient account's role launches it; the recipient's unprivileged user can't."""
+    tools, build, recipient = server.new_account(), server.new_account(), server.new_account()
+    pipeline_user = server.new_user(tools, "pipeline", [])
+    server.client(tools, "iam").put_user_policy(UserName="pipeline", PolicyName="assume", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{build.account_id}:role/ami-publisher"}))
+    build_iam = server.client(build, "iam")
+    role = build_iam.create_role(RoleName="ami-publisher", AssumeRolePolicyDocument=policy_document(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{tools.account_id}:root"}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"sts:ExternalId": "pipeline-1"}}}))["Role"]["Arn"]
+    build_iam.put_role_policy(RoleName="ami-publisher", PolicyName="publish", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": ["ec2:CreateVolume", "ec2:CreateSnapshot", "ec2:RegisterImage", "ec2:Describe*",
+                                       "ec2:ModifyImageAttribute"], "Resource": "*"}))
+    session = server.assume(pipeline_user, role, ExternalId="pipeline-1")
+    publisher = server.client(session)
+    image = register(publisher, "golden-1")
+    publisher.modify_image_attribute(ImageId=image, LaunchPermission={"Add": [{"UserId": recipient.account_id}]})
+    expect_error(lambda: publisher.deregister_image(ImageId=image), "UnauthorizedOperation")
+    recipient_iam = server.client(recipient, "iam")
+    recipient_user = server.new_user(recipient, "operator", [])
+    launcher = recipient_iam.create_role(RoleName="launcher", AssumeRolePolicyDocument=policy_document(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{recipient.account_id}:user/operator"},
+         "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    recipient_iam.put_role_policy(RoleName="launcher", PolicyName="launch", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "arn:aws:ec2:*::image/*",
+         "Condition": {"StringEquals": {"ec2:Owner": build.account_id}}},
+        {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": [
+            "arn:aws:ec2:*:*:instance/*", "arn:aws:ec2:*:*:volume/*"]},
+        {"Effect": "Allow", "Action": ["ec2:DescribeImages", "ec2:DescribeInstances"], "Resource": "*"}))
+    expect_error(lambda: server.client(recipient_user).run_instances(ImageId=image, MinCount=1, MaxCount=1),
+                 "UnauthorizedOperation")
+    recipient_session = server.client(server.assume(recipient_user, launcher))
+    assert [i["ImageId"] for i in recipient_session.describe_images(ExecutableUsers=["self"])["Images"]] == [image]
+    instance = launch(recipient_session, image)
+    assert server.client(recipient).describe_instances(InstanceIds=[instance])["Reservations"][0]["OwnerId"] == recipient.account_id
