@@ -1,9 +1,12 @@
 """Command line: `amishare serve` and `amishare accounts ...`."""
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 
 from amishare.config import default_db_url
 
@@ -12,23 +15,44 @@ def _serve(args) -> int:
     import uvicorn
 
     os.environ["AMISHARE_DB"] = args.db
+    os.environ["AMISHARE_LOG_FORMAT"] = args.log_format
     if args.state_delay is not None:
         os.environ["AMISHARE_STATE_DELAY"] = str(args.state_delay)
     # Migrate and seed once, before workers start, so they never race on it.
     from amishare.api.asgi import build_application
 
     build_application(args.db).store.dispose()
-    print(f"amishare listening on http://{args.host}:{args.port} (database {args.db})", file=sys.stderr, flush=True)
     from amishare.api.connections import GuardedHttpProtocol
     from amishare.config import Settings
 
     settings = Settings()
-    uvicorn.run(
-        "amishare.api.asgi:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        loop="uvloop", http=GuardedHttpProtocol, access_log=False, log_level=args.log_level, lifespan="on",
-        limit_concurrency=settings.max_connections, timeout_keep_alive=5,
-    )
+    with _metrics_directory(args.workers) as metrics:
+        shared = f", metrics in {metrics}" if metrics else ""
+        print(f"amishare listening on http://{args.host}:{args.port} (database {args.db}{shared})", file=sys.stderr,
+              flush=True)
+        uvicorn.run(
+            "amishare.api.asgi:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+            loop="uvloop", http=GuardedHttpProtocol, access_log=False, log_level=args.log_level, lifespan="on",
+            limit_concurrency=settings.max_connections, timeout_keep_alive=5,
+        )
     return 0
+
+
+@contextlib.contextmanager
+def _metrics_directory(workers: int):
+    """Several workers share their metrics through files in a directory of their own
+    (prometheus_client's multiprocess mode), removed when the server stops. One given in
+    PROMETHEUS_MULTIPROC_DIR is used as it is and left in place."""
+    if workers <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        return
+    directory = tempfile.mkdtemp(prefix="amishare-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield directory
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _open(db_url: str):
@@ -114,6 +138,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--state-delay", type=float, default=None,
                        help="seconds a new resource stays pending (default 0.2; 0 makes it ready at once)")
     serve.add_argument("--log-level", default="warning")
+    serve.add_argument("--log-format", choices=["text", "json", "off"], default="text",
+                       help="the access log on standard error, one line per request (default text)")
     serve.set_defaults(run=_serve)
 
     accounts = commands.add_parser("accounts", help="manage accounts and their credentials")
