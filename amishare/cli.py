@@ -8,6 +8,8 @@ import shutil
 import sys
 import tempfile
 
+from sqlalchemy.exc import IntegrityError
+
 from amishare.config import default_db_url
 
 
@@ -70,15 +72,35 @@ def _accounts_create(args) -> int:
     from amishare.domain import accounts
     from amishare.errors import AwsError
 
+    if args.format == "profile":
+        if not args.profile:
+            print("error: --format profile needs --profile NAME", file=sys.stderr)
+            return 1
+        from amishare.awsconfig import check_profile_name
+
+        try:
+            check_profile_name(args.profile)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    if (args.access_key_id is None) != (args.secret_access_key is None):
+        print("error: --access-key-id and --secret-access-key are given together", file=sys.stderr)
+        return 1
     store, box = _open(args.db)
     try:
         with store.transaction() as conn:
-            creds = accounts.create_account(conn, box, account_id=args.id, name=args.name)
+            creds = accounts.create_account(conn, box, account_id=args.id, name=args.name,
+                                            access_key_id=args.access_key_id, secret_access_key=args.secret_access_key)
     except AwsError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
+    except IntegrityError:  # a concurrent creation won the same id or key
+        print("error: the account id or access key id is already in use", file=sys.stderr)
+        return 1
     finally:
         store.dispose()
+    if args.format == "profile":
+        return _write_profile(args, creds)
     if args.format == "env":
         print(f"export AWS_ACCESS_KEY_ID={creds.access_key_id}")
         print(f"export AWS_SECRET_ACCESS_KEY={creds.secret_access_key}")
@@ -94,6 +116,41 @@ def _accounts_create(args) -> int:
             "AccessKeyId": creds.access_key_id,
             "SecretAccessKey": creds.secret_access_key,
         }))
+    return 0
+
+
+def _write_profile(args, creds) -> int:
+    """The account as a named profile: keys, endpoint_url and region in the shared config file
+    (the keys in the credentials file instead, with --credentials-file)."""
+    from pathlib import Path
+
+    from amishare import awsconfig
+
+    split = args.credentials_file is not None
+    config = awsconfig.section(awsconfig.config_header(args.profile), awsconfig.profile_values(
+        creds.access_key_id, creds.secret_access_key, args.endpoint, args.region, with_keys=not split))
+    keys = awsconfig.section(args.profile, {"aws_access_key_id": creds.access_key_id,
+                                            "aws_secret_access_key": creds.secret_access_key})
+    if args.print:
+        print(f"# account {creds.account_id}")
+        print(config, end="")
+        if split:
+            print(f"# credentials file\n{keys}", end="")
+        return 0
+    config_file = Path(args.config_file).expanduser() if args.config_file else awsconfig.default_config_file()
+    try:
+        awsconfig.put_section(config_file, awsconfig.config_header(args.profile), config)
+        if split:
+            awsconfig.put_section(Path(args.credentials_file).expanduser(), args.profile, keys)
+    except OSError as exc:
+        print(f"error: account {creds.account_id} was created, but its profile could not be written: {exc}",
+              file=sys.stderr)
+        return 1
+    out = {"AccountId": creds.account_id, "AccessKeyId": creds.access_key_id, "Profile": args.profile,
+           "ConfigFile": str(config_file)}
+    if split:
+        out["CredentialsFile"] = str(Path(args.credentials_file).expanduser())
+    print(json.dumps(out))
     return 0
 
 
@@ -148,9 +205,20 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--db", default=default_db_url())
     create.add_argument("--id", help="12-digit account id (random when omitted)")
     create.add_argument("--name")
-    create.add_argument("--format", choices=["json", "env"], default="json")
-    create.add_argument("--endpoint", help="with --format env: also export AWS_ENDPOINT_URL")
-    create.add_argument("--region", help="with --format env: also export AWS_DEFAULT_REGION")
+    create.add_argument("--format", choices=["json", "env", "profile"], default="json",
+                        help="json: the keys; env: export lines for eval; profile: a named profile in the AWS "
+                             "shared config file")
+    create.add_argument("--endpoint", help="with --format env or profile: the endpoint URL (AWS_ENDPOINT_URL, endpoint_url)")
+    create.add_argument("--region", help="with --format env or profile: the default Region")
+    create.add_argument("--access-key-id", help="the account's access key id (AKIA and 16 characters A-Z, 2-7) "
+                                                "instead of a new one; with --secret-access-key")
+    create.add_argument("--secret-access-key", help="its 40-character secret access key")
+    create.add_argument("--profile", help="with --format profile: the profile's name")
+    create.add_argument("--config-file", help="with --format profile: the shared config file to write "
+                                              "(default $AWS_CONFIG_FILE, else ~/.aws/config)")
+    create.add_argument("--credentials-file", help="with --format profile: write the keys to this credentials "
+                                                   "file rather than to the config file")
+    create.add_argument("--print", action="store_true", help="with --format profile: print the profile, write nothing")
     create.set_defaults(run=_accounts_create)
     credentials = account_commands.add_parser(
         "credentials", help="print the access key of an account, e.g. one made by Organizations CreateAccount")
