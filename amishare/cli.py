@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 from sqlalchemy.exc import IntegrityError
 
@@ -183,6 +184,33 @@ def _accounts_list(args) -> int:
     return 0
 
 
+def _import(args) -> int:
+    from amishare.inventory import InventoryError, import_files
+
+    started = time.perf_counter()
+    try:
+        summary = import_files(args.db, args.account, args.region, args.files, args.parent_id,
+                               progress=not args.quiet)
+    except InventoryError as exc:
+        print(f"error: {exc}; nothing was imported", file=sys.stderr)
+        return 1
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    print(json.dumps(summary))
+    return 0
+
+
+def _export(args) -> int:
+    from amishare.inventory import InventoryError, export
+
+    try:
+        count = export(args.db, args.account, args.region, args.kind, args.out)
+    except InventoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"kind": args.kind, "records": count, "out": str(args.out)}))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="amishare", description="EC2 AMI sharing behind the real AWS wire protocols.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -228,6 +256,29 @@ def parser() -> argparse.ArgumentParser:
     listing = account_commands.add_parser("list", help="list accounts and their access key ids")
     listing.add_argument("--db", default=default_db_url())
     listing.set_defaults(run=_accounts_list)
+    importing = commands.add_parser(
+        "import", help="import images, snapshots, launch permissions, accounts and OUs from aws CLI output",
+        description="Reads the JSON of `aws ec2 describe-images --owners self`, `aws ec2 describe-snapshots "
+                    "--owner-ids self`, `aws ec2 describe-image-attribute --attribute launchPermission`, "
+                    "`aws organizations list-accounts` and `list-organizational-units-for-parent`, keeping ids; "
+                    "all files in one transaction; importing again updates.")
+    importing.add_argument("--db", default=default_db_url())
+    importing.add_argument("--account", required=True, help="the account that owns the images and snapshots")
+    importing.add_argument("--region", required=True)
+    importing.add_argument("--parent-id", help="the root or OU that imported accounts and OUs go under when their "
+                                               "records carry no path (default: the root)")
+    importing.add_argument("--quiet", action="store_true", help="no progress bar")
+    importing.add_argument("files", nargs="+", metavar="FILE")
+    importing.set_defaults(run=_import)
+
+    exporting = commands.add_parser("export", help="write an account's images, snapshots or launch permissions "
+                                                   "as the aws CLI prints them")
+    exporting.add_argument("--db", default=default_db_url())
+    exporting.add_argument("--account", required=True)
+    exporting.add_argument("--region", required=True)
+    exporting.add_argument("--kind", required=True, choices=["images", "snapshots", "launch-permissions"])
+    exporting.add_argument("--out", required=True, help="the file to write")
+    exporting.set_defaults(run=_export)
     return root
 
 
