@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path

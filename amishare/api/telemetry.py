@@ -9,7 +9,7 @@ observer reads the principal's ARN, not its keys, and no request body is logged.
 
 import json
 import logging
-import sys
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -18,8 +18,8 @@ from amishare.api import metrics
 from amishare.api.frontend import Response
 from amishare.application import Application, Call, Outcome
 
-ACCESS_LOGGER = "amishare.access"
 FORMATS = ("text", "json", "off")
+POOL_EVERY = 1.0  # seconds between readings of the connection pool's figures
 
 
 @dataclass
@@ -77,17 +77,10 @@ def format_line(record: dict, fmt: str) -> str:
     return " ".join(f"{key}={'-' if value is None else value}" for key, value in record.items())
 
 
-def access_logger(fmt: str) -> logging.Logger:
-    """The logger the access lines go to: standard error, one line each, nothing added."""
-    logger = logging.getLogger(ACCESS_LOGGER)
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    if not any(getattr(h, "amishare_access", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        handler.amishare_access = True
-        logger.addHandler(handler)
-    return logger
+def write_line(line: str, fd: int = 2) -> None:
+    """One line to standard error in one write, so that the lines of several workers
+    sharing it never interleave."""
+    os.write(fd, (line + "\n").encode("utf-8", "replace"))
 
 
 class Telemetry:
@@ -96,9 +89,10 @@ class Telemetry:
             raise ValueError(f"log format must be one of {', '.join(FORMATS)}, not {log_format!r}")
         self.store = application.store
         self.log_format = log_format
-        self.log = access_logger(log_format) if log_format != "off" else None
         self.metrics = metrics.Metrics(application.store)
         self._local = threading.local()
+        self._children: dict[tuple, tuple] = {}  # the metrics of each (service, operation, status)
+        self._pool_read_at = 0.0
         application.observers.append(self.observe)
 
     # --- the application's side
@@ -135,19 +129,29 @@ class Telemetry:
                             source_ip)
         try:
             self._count(exchange)
-            if self.log is not None:
-                self.log.info(format_line(exchange.record(), self.log_format))
+            if self.log_format != "off":
+                write_line(format_line(exchange.record(), self.log_format))
         except Exception:  # never let telemetry change an answer
             logging.getLogger("amishare").exception("telemetry failed for request %s", response.request_id)
 
     def _count(self, exchange: Exchange) -> None:
         service = exchange.facts.service or exchange.service or "unknown"
         operation = exchange.facts.operation or exchange.operation or "unknown"
-        status = str(exchange.status)
-        metrics.REQUESTS.labels(service, operation, status).inc()
-        metrics.LATENCY.labels(service, operation, status).observe(exchange.latency)
-        metrics.REQUEST_BYTES.labels(service).inc(exchange.request_bytes)
-        metrics.RESPONSE_BYTES.labels(service).inc(exchange.response_bytes)
+        key = (service, operation, exchange.status)
+        children = self._children.get(key)
+        if children is None:
+            status = str(exchange.status)
+            children = self._children[key] = (
+                metrics.REQUESTS.labels(service, operation, status), metrics.LATENCY.labels(service, operation, status),
+                metrics.REQUEST_BYTES.labels(service), metrics.RESPONSE_BYTES.labels(service))
+        requests, latency, received, sent = children
+        requests.inc()
+        latency.observe(exchange.latency)
+        received.inc(exchange.request_bytes)
+        sent.inc(exchange.response_bytes)
         if exchange.error_code:
             metrics.ERRORS.labels(service, operation, exchange.error_code).inc()
-        metrics.record_pool(self.store.pool_figures())
+        now = time.monotonic()
+        if now - self._pool_read_at >= POOL_EVERY:  # /metrics reads it too; this keeps other workers' current
+            self._pool_read_at = now
+            metrics.record_pool(self.store.pool_figures())

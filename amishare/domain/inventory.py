@@ -85,33 +85,28 @@ class Summary:
 # --- values as the aws CLI prints them
 
 
-def _text(record, key, required=False):
+def _field(record, key, fits, kind: str, required: bool):
     value = record.get(key)
     if value is None:
         if required:
             raise InventoryError(f"{key} is missing")
         return None
-    if not isinstance(value, str):
-        raise InventoryError(f"{key} must be a string")
+    if not fits(value):
+        raise InventoryError(f"{key} must be {kind}")
     return value
+
+
+def _text(record, key, required=False):
+    return _field(record, key, lambda v: isinstance(v, str), "a string", required)
 
 
 def _int(record, key, required=False):
-    value = record.get(key)
-    if value is None:
-        if required:
-            raise InventoryError(f"{key} is missing")
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InventoryError(f"{key} must be a whole number")
-    return value
+    return _field(record, key, lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+                  "a whole number", required)
 
 
 def _bool(record, key):
-    value = record.get(key)
-    if value is not None and not isinstance(value, bool):
-        raise InventoryError(f"{key} must be true or false")
-    return value
+    return _field(record, key, lambda v: isinstance(v, bool), "true or false", False)
 
 
 def _time(record, key, default=None):
