@@ -212,11 +212,13 @@ def _invalid(case: str, owner: str):
             f"OrganizationalUnits[0] ({ou})", "import the OUs above it first"),
         "too many public": ([{"Images": [image_record(owner, i, Public=True) for i in range(6)]}],
                             "", "over the quota of 5"),
+        "disabled public": ([{"Images": [image_record(owner, 0, Public=True, State="disabled")]}],
+                            "Images[0]", "a disabled image can't be public"),
     }[case]
 
 
 @pytest.mark.parametrize("case", ["other owner", "same name", "unknown image", "bad grantee", "unknown file",
-                                  "bad timestamp", "orphan OU", "too many public"])
+                                  "bad timestamp", "orphan OU", "too many public", "disabled public"])
 def test_invalid_inventories_are_refused_with_the_record_named(server, tmp_path, case):
     owner = new_account_id()
     documents, where, message = _invalid(case, owner)

@@ -279,6 +279,8 @@ class Importer:
                               product_code_type=code.get("ProductCodeType") or "marketplace"))
         if row["is_public"] and (codes or any(d["encrypted"] for d in devices)):
             raise InventoryError("a public image can't have product codes or encrypted snapshots")
+        if row["is_public"] and row["disabled"]:
+            raise InventoryError("a disabled image can't be public")
         tag_rows = _tag_rows(record, image_id, "image", owner, self.region)
         store.check_image(row, devices, codes, tag_rows)
         return {"row": row, "devices": devices, "codes": codes, "tags": tag_rows}
