@@ -1,9 +1,15 @@
 """Command line: `amishare serve`, `amishare accounts ...` and `amishare users ...`."""
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import sys
+import tempfile
+import time
+
+from sqlalchemy.exc import IntegrityError
 
 from amishare.config import default_db_url
 
@@ -12,23 +18,44 @@ def _serve(args) -> int:
     import uvicorn
 
     os.environ["AMISHARE_DB"] = args.db
+    os.environ["AMISHARE_LOG_FORMAT"] = args.log_format
     if args.state_delay is not None:
         os.environ["AMISHARE_STATE_DELAY"] = str(args.state_delay)
     # Migrate and seed once, before workers start, so they never race on it.
     from amishare.api.asgi import build_application
 
     build_application(args.db).store.dispose()
-    print(f"amishare listening on http://{args.host}:{args.port} (database {args.db})", file=sys.stderr, flush=True)
     from amishare.api.connections import GuardedHttpProtocol
     from amishare.config import Settings
 
     settings = Settings()
-    uvicorn.run(
-        "amishare.api.asgi:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        loop="uvloop", http=GuardedHttpProtocol, access_log=False, log_level=args.log_level, lifespan="on",
-        limit_concurrency=settings.max_connections, timeout_keep_alive=5,
-    )
+    with _metrics_directory(args.workers) as metrics:
+        shared = f", metrics in {metrics}" if metrics else ""
+        print(f"amishare listening on http://{args.host}:{args.port} (database {args.db}{shared})", file=sys.stderr,
+              flush=True)
+        uvicorn.run(
+            "amishare.api.asgi:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+            loop="uvloop", http=GuardedHttpProtocol, access_log=False, log_level=args.log_level, lifespan="on",
+            limit_concurrency=settings.max_connections, timeout_keep_alive=5,
+        )
     return 0
+
+
+@contextlib.contextmanager
+def _metrics_directory(workers: int):
+    """Several workers share their metrics through files in a directory of their own
+    (prometheus_client's multiprocess mode), removed when the server stops. One given in
+    PROMETHEUS_MULTIPROC_DIR is used as it is and left in place."""
+    if workers <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        return
+    directory = tempfile.mkdtemp(prefix="amishare-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield directory
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _open(db_url: str):
@@ -46,15 +73,35 @@ def _accounts_create(args) -> int:
     from amishare.domain import accounts
     from amishare.errors import AwsError
 
+    if args.format == "profile":
+        if not args.profile:
+            print("error: --format profile needs --profile NAME", file=sys.stderr)
+            return 1
+        from amishare.awsconfig import check_profile_name
+
+        try:
+            check_profile_name(args.profile)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    if (args.access_key_id is None) != (args.secret_access_key is None):
+        print("error: --access-key-id and --secret-access-key are given together", file=sys.stderr)
+        return 1
     store, box = _open(args.db)
     try:
         with store.transaction() as conn:
-            creds = accounts.create_account(conn, box, account_id=args.id, name=args.name)
+            creds = accounts.create_account(conn, box, account_id=args.id, name=args.name,
+                                            access_key_id=args.access_key_id, secret_access_key=args.secret_access_key)
     except AwsError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
+    except IntegrityError:  # a concurrent creation won the same id or key
+        print("error: the account id or access key id is already in use", file=sys.stderr)
+        return 1
     finally:
         store.dispose()
+    if args.format == "profile":
+        return _write_profile(args, creds)
     if args.format == "env":
         print(f"export AWS_ACCESS_KEY_ID={creds.access_key_id}")
         print(f"export AWS_SECRET_ACCESS_KEY={creds.secret_access_key}")
@@ -70,6 +117,41 @@ def _accounts_create(args) -> int:
             "AccessKeyId": creds.access_key_id,
             "SecretAccessKey": creds.secret_access_key,
         }))
+    return 0
+
+
+def _write_profile(args, creds) -> int:
+    """The account as a named profile: keys, endpoint_url and region in the shared config file
+    (the keys in the credentials file instead, with --credentials-file)."""
+    from pathlib import Path
+
+    from amishare import awsconfig
+
+    split = args.credentials_file is not None
+    config = awsconfig.section(awsconfig.config_header(args.profile), awsconfig.profile_values(
+        creds.access_key_id, creds.secret_access_key, args.endpoint, args.region, with_keys=not split))
+    keys = awsconfig.section(args.profile, {"aws_access_key_id": creds.access_key_id,
+                                            "aws_secret_access_key": creds.secret_access_key})
+    if args.print:
+        print(f"# account {creds.account_id}")
+        print(config, end="")
+        if split:
+            print(f"# credentials file\n{keys}", end="")
+        return 0
+    config_file = Path(args.config_file).expanduser() if args.config_file else awsconfig.default_config_file()
+    try:
+        awsconfig.put_section(config_file, awsconfig.config_header(args.profile), config)
+        if split:
+            awsconfig.put_section(Path(args.credentials_file).expanduser(), args.profile, keys)
+    except OSError as exc:
+        print(f"error: account {creds.account_id} was created, but its profile could not be written: {exc}",
+              file=sys.stderr)
+        return 1
+    out = {"AccountId": creds.account_id, "AccessKeyId": creds.access_key_id, "Profile": args.profile,
+           "ConfigFile": str(config_file)}
+    if split:
+        out["CredentialsFile"] = str(Path(args.credentials_file).expanduser())
+    print(json.dumps(out))
     return 0
 
 
@@ -132,6 +214,33 @@ def _accounts_list(args) -> int:
     return 0
 
 
+def _import(args) -> int:
+    from amishare.inventory import InventoryError, import_files
+
+    started = time.perf_counter()
+    try:
+        summary = import_files(args.db, args.account, args.region, args.files, args.parent_id,
+                               progress=not args.quiet)
+    except InventoryError as exc:
+        print(f"error: {exc}; nothing was imported", file=sys.stderr)
+        return 1
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    print(json.dumps(summary))
+    return 0
+
+
+def _export(args) -> int:
+    from amishare.inventory import InventoryError, export
+
+    try:
+        count = export(args.db, args.account, args.region, args.kind, args.out)
+    except InventoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"kind": args.kind, "records": count, "out": str(args.out)}))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="amishare", description="EC2 AMI sharing behind the real AWS wire protocols.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -144,6 +253,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--state-delay", type=float, default=None,
                        help="seconds a new resource stays pending (default 0.2; 0 makes it ready at once)")
     serve.add_argument("--log-level", default="warning")
+    serve.add_argument("--log-format", choices=["text", "json", "off"], default="text",
+                       help="the access log on standard error, one line per request (default text)")
     serve.set_defaults(run=_serve)
 
     accounts = commands.add_parser("accounts", help="manage accounts and their credentials")
@@ -152,9 +263,20 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--db", default=default_db_url())
     create.add_argument("--id", help="12-digit account id (random when omitted)")
     create.add_argument("--name")
-    create.add_argument("--format", choices=["json", "env"], default="json")
-    create.add_argument("--endpoint", help="with --format env: also export AWS_ENDPOINT_URL")
-    create.add_argument("--region", help="with --format env: also export AWS_DEFAULT_REGION")
+    create.add_argument("--format", choices=["json", "env", "profile"], default="json",
+                        help="json: the keys; env: export lines for eval; profile: a named profile in the AWS "
+                             "shared config file")
+    create.add_argument("--endpoint", help="with --format env or profile: the endpoint URL (AWS_ENDPOINT_URL, endpoint_url)")
+    create.add_argument("--region", help="with --format env or profile: the default Region")
+    create.add_argument("--access-key-id", help="the account's access key id (AKIA and 16 characters A-Z, 2-7) "
+                                                "instead of a new one; with --secret-access-key")
+    create.add_argument("--secret-access-key", help="its 40-character secret access key")
+    create.add_argument("--profile", help="with --format profile: the profile's name")
+    create.add_argument("--config-file", help="with --format profile: the shared config file to write "
+                                              "(default $AWS_CONFIG_FILE, else ~/.aws/config)")
+    create.add_argument("--credentials-file", help="with --format profile: write the keys to this credentials "
+                                                   "file rather than to the config file")
+    create.add_argument("--print", action="store_true", help="with --format profile: print the profile, write nothing")
     create.set_defaults(run=_accounts_create)
     credentials = account_commands.add_parser(
         "credentials", help="print the access key of an account, e.g. one made by Organizations CreateAccount")
@@ -176,6 +298,30 @@ def parser() -> argparse.ArgumentParser:
                              help="a managed policy to attach, e.g. arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess "
                                   "(repeatable)")
     user_create.set_defaults(run=_users_create)
+
+    importing = commands.add_parser(
+        "import", help="import images, snapshots, launch permissions, accounts and OUs from aws CLI output",
+        description="Reads the JSON of `aws ec2 describe-images --owners self`, `aws ec2 describe-snapshots "
+                    "--owner-ids self`, `aws ec2 describe-image-attribute --attribute launchPermission`, "
+                    "`aws organizations list-accounts` and `list-organizational-units-for-parent`, keeping ids; "
+                    "all files in one transaction; importing again updates.")
+    importing.add_argument("--db", default=default_db_url())
+    importing.add_argument("--account", required=True, help="the account that owns the images and snapshots")
+    importing.add_argument("--region", required=True)
+    importing.add_argument("--parent-id", help="the root or OU that imported accounts and OUs go under when their "
+                                               "records carry no path (default: the root)")
+    importing.add_argument("--quiet", action="store_true", help="no progress bar")
+    importing.add_argument("files", nargs="+", metavar="FILE")
+    importing.set_defaults(run=_import)
+
+    exporting = commands.add_parser("export", help="write an account's images, snapshots or launch permissions "
+                                                   "as the aws CLI prints them")
+    exporting.add_argument("--db", default=default_db_url())
+    exporting.add_argument("--account", required=True)
+    exporting.add_argument("--region", required=True)
+    exporting.add_argument("--kind", required=True, choices=["images", "snapshots", "launch-permissions"])
+    exporting.add_argument("--out", required=True, help="the file to write")
+    exporting.set_defaults(run=_export)
     return root
 
 

@@ -37,6 +37,8 @@ class Settings:
     # On-Demand vCPUs and volume storage; counts bound what one account can make the store hold.
     max_instances: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_INSTANCES", 1000))
     max_volumes: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_VOLUMES", 5000))
+    # The access log on standard error: one line per request, as text (key=value) or json, or off.
+    log_format: str = field(default_factory=lambda: os.environ.get("AMISHARE_LOG_FORMAT") or "text")
 
 
 DEFAULT_DB_FILE = "amishare.db"

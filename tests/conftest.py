@@ -2,7 +2,11 @@ import os
 
 import pytest
 
-from support import Server, database_url, free_port, pg_available, server_env
+from support import Server, database_url, pg_available, server_env
+
+# amishare's own pytest plugin (installed through its pytest11 entry point; named here so
+# that the suite also runs from a checkout that is not installed).
+pytest_plugins = ["amishare.testing.plugin"]
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -26,25 +30,31 @@ def server(backend, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"server-{backend}")
     env = server_env(tmp)
     url, cleanup = database_url(backend, tmp)
-    srv = Server(db_url=url, port=free_port(), env=env, log_path=tmp / "server.log").start()
+    srv = Server(db_url=url, env=env, log_path=tmp / "server.log").start()
     yield srv
     srv.stop()
     cleanup()
 
 
-@pytest.fixture
-def alice(server):
-    return server.new_account()
+@pytest.fixture(scope="session")
+def amishare_server(server):
+    """The plugin's fixtures (`amishare`, `amishare_account`) use the suite's servers, on both backends."""
+    return server
 
 
 @pytest.fixture
-def bob(server):
-    return server.new_account()
+def alice(amishare):
+    return amishare.account()
 
 
 @pytest.fixture
-def carol(server):
-    return server.new_account()
+def bob(amishare):
+    return amishare.account()
+
+
+@pytest.fixture
+def carol(amishare):
+    return amishare.account()
 
 
 @pytest.fixture

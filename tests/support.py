@@ -1,27 +1,29 @@
-"""Test helpers: real servers on real databases, real clients."""
+"""Test helpers: real servers on real databases, real clients. The server and its
+accounts are amishare's own test machinery (amishare.testing); this adds the
+throw-away PostgreSQL databases the suite runs on."""
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
-import botocore.config
 import psycopg
 
+from amishare import testing
+from amishare.testing.server import _client_config
+from amishare.testing import Account, free_port  # noqa: F401  (the suite's names for them)
+
+CLIENT_CONFIG = _client_config()  # clients that don't retry, as the suite's servers are local
 PG_ADMIN_URL = os.environ.get("AMISHARE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-CLIENT_CONFIG = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@dataclass
+class Server(testing.Server):
+    """The suite's servers keep new resources pending briefly, so that waiters are exercised."""
+
+    state_delay: float = 0.05
 
 
 def pg_available() -> bool:
@@ -53,117 +55,6 @@ def database_url(backend: str, tmp: Path):
         return f"sqlite:///{tmp / 'amishare.db'}", lambda: None
     db = PgDatabase()
     return db.url, db.drop
-
-
-@dataclass(frozen=True)
-class Account:
-    """Credentials of an account's root user, an IAM user (long-term key) or a role session."""
-
-    account_id: str
-    access_key_id: str
-    secret_access_key: str
-    session_token: str | None = None
-
-
-@dataclass
-class Server:
-    db_url: str
-    port: int
-    env: dict
-    process: subprocess.Popen | None = None
-    log_path: Path | None = None
-    accounts: list = field(default_factory=list)
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, state_delay: float = 0.05) -> "Server":
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "amishare", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--db", self.db_url, "--state-delay", str(state_delay)],
-            stdout=log, stderr=subprocess.STDOUT, env=self.env,
-        )
-        return self._wait()
-
-    def _wait(self) -> "Server":
-        deadline = time.time() + 60
-        import urllib.request
-
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.endpoint}/_amishare/health", timeout=1) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def stop(self, kill: bool = False) -> None:
-        if self.process and self.process.poll() is None:
-            if kill:
-                self.process.kill()
-            else:
-                self.process.terminate()
-            self.process.wait(timeout=30)
-
-    def cli(self, *args: str) -> str:
-        return subprocess.check_output([sys.executable, "-m", "amishare", *args], env=self.env, text=True)
-
-    def new_account(self, account_id: str | None = None) -> Account:
-        """Create an account straight in the database the server uses (as the CLI does)."""
-        from amishare.domain import accounts
-        from amishare.domain.secretbox import SecretBox
-        from amishare.store.db import open_store
-
-        store = open_store(self.db_url, run_migrations=False)
-        try:
-            with store.transaction() as conn:
-                box = SecretBox.from_file(Path(self.env["AMISHARE_MASTER_KEY_FILE"]))
-                creds = accounts.create_account(conn, box, account_id=account_id)
-        finally:
-            store.dispose()
-        return Account(creds.account_id, creds.access_key_id, creds.secret_access_key)
-
-    def new_user(self, account: Account, name: str, policy_arns=(), path: str = "/") -> Account:
-        """An IAM user of `account` with the managed policies `policy_arns` and an access key."""
-        iam = self.client(account, "iam")
-        iam.create_user(UserName=name, Path=path)
-        for arn in policy_arns:
-            iam.attach_user_policy(UserName=name, PolicyArn=arn)
-        key = iam.create_access_key(UserName=name)["AccessKey"]
-        return Account(account.account_id, key["AccessKeyId"], key["SecretAccessKey"])
-
-    def assume(self, caller: Account, role_arn: str, session: str = "session", **params) -> Account:
-        """Credentials of a new session of `role_arn`, assumed by `caller`."""
-        sts = self.client(caller, "sts")
-        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=session, **params)["Credentials"]
-        return Account(role_arn.split(":")[4], creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
-
-    def client(self, account: Account, service: str = "ec2", region: str = "us-east-1"):
-        return boto3.client(
-            service, region_name=region, endpoint_url=self.endpoint, config=CLIENT_CONFIG,
-            aws_access_key_id=account.access_key_id, aws_secret_access_key=account.secret_access_key,
-            aws_session_token=account.session_token,
-        )
-
-    def aws(self, account: Account, *args: str, region: str = "us-east-1", check: bool = True):
-        """Run the real aws CLI; returns (exit code, parsed JSON or None, stderr)."""
-        env = dict(self.env, AWS_ACCESS_KEY_ID=account.access_key_id, AWS_SECRET_ACCESS_KEY=account.secret_access_key,
-                   AWS_DEFAULT_REGION=region, AWS_ENDPOINT_URL=self.endpoint, AWS_PAGER="", AWS_RETRY_MODE="standard",
-                   AWS_MAX_ATTEMPTS="1")
-        env.pop("AWS_SESSION_TOKEN", None)
-        env.pop("AWS_PROFILE", None)
-        if account.session_token:
-            env["AWS_SESSION_TOKEN"] = account.session_token
-        proc = subprocess.run(["aws", *args, "--output", "json"], env=env, capture_output=True, text=True)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"aws {' '.join(args)} failed: {proc.stderr}")
-        data = json.loads(proc.stdout) if proc.stdout.strip() else None
-        return proc.returncode, data, proc.stderr
 
 
 def server_env(tmp: Path) -> dict:

@@ -1,7 +1,5 @@
 """Concurrent calls on a multi-worker server keep the rules: quotas hold, nothing fails internally."""
 
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -11,17 +9,6 @@ from support import Server, database_url, free_port, server_env
 from test_images import register
 
 
-class MultiWorkerServer(Server):
-    def start(self, state_delay: float = 0.0) -> "Server":
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "amishare", "serve", "--port", str(self.port), "--db", self.db_url,
-             "--state-delay", str(state_delay), "--workers", "2"],
-            stdout=log, stderr=subprocess.STDOUT, env=self.env,
-        )
-        return self._wait()
-
-
 @pytest.fixture
 def busy_server(backend, tmp_path):
     url, cleanup = database_url(backend, tmp_path)
@@ -29,7 +16,8 @@ def busy_server(backend, tmp_path):
     env["AMISHARE_MAX_SHARED_ACCOUNTS"] = "5"
     env["AMISHARE_MAX_PUBLIC_IMAGES"] = "2"
     env["AMISHARE_BLOCK_PUBLIC_ACCESS_DEFAULT"] = "unblocked"
-    srv = MultiWorkerServer(db_url=url, port=free_port(), env=env, log_path=tmp_path / "server.log").start()
+    srv = Server(db_url=url, port=free_port(), env=env, log_path=tmp_path / "server.log", state_delay=0.0,
+                 workers=2).start()
     yield srv
     srv.stop()
     cleanup()

@@ -2,11 +2,14 @@
 thread so that database work never runs on the event loop, and answer."""
 
 import asyncio
+import json
 import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from amishare.api.frontend import HttpApi, HttpRequest, Response
+from amishare.api.telemetry import Telemetry
 from amishare.application import Application
 from amishare.config import Settings, default_db_url
 from amishare.domain import catalog
@@ -14,13 +17,15 @@ from amishare.domain.secretbox import SecretBox
 from amishare.store.db import open_store
 
 HEALTH_PATH = "/_amishare/health"
+METRICS_PATH = "/metrics"
 log = logging.getLogger("amishare")
 
 
 class App:
-    def __init__(self, api: HttpApi, settings: Settings):
+    def __init__(self, api: HttpApi, settings: Settings, telemetry: Telemetry | None = None):
         self.api = api
         self.settings = settings
+        self.telemetry = telemetry
         # 0 threads runs each request on the event loop itself (only for measuring what the threads cost).
         self.executor = (ThreadPoolExecutor(max_workers=settings.request_threads, thread_name_prefix="amishare")
                          if settings.request_threads > 0 else None)
@@ -31,23 +36,52 @@ class App:
             return
         if scope["type"] != "http":
             return
+        started = time.perf_counter()
         try:
             body = await asyncio.wait_for(self._read_body(receive), self.settings.read_timeout)
         except asyncio.TimeoutError:
-            await _send(send, Response(408, "text/plain", b"Request body not received in time", ""))
+            await self._refuse(send, Response(408, "text/plain", b"Request body not received in time", ""), started)
             return
         if body is None:
-            await _send(send, Response(413, "text/plain", b"Request body too large", ""))
+            await self._refuse(send, Response(413, "text/plain", b"Request body too large", ""), started)
             return
         if scope["path"] == HEALTH_PATH:
-            await _send(send, Response(200, "text/plain", b"ok", ""))
+            await _send(send, await self._run(self._health))
+            return
+        if scope["path"] == METRICS_PATH and self.telemetry is not None:
+            await _send(send, await self._run(self._metrics))
             return
         request = _request(scope, body)
-        if self.executor is None:
-            response = self.api.handle(request)
+        if self.telemetry is None:
+            response = await self._run(self.api.handle, request)
         else:
-            response = await asyncio.get_running_loop().run_in_executor(self.executor, self.api.handle, request)
+            response = await self._run(self.telemetry.handle, self.api.handle, request, started)
         await _send(send, response)
+
+    async def _run(self, function, *args):
+        """Database work runs in a worker thread, off the event loop."""
+        if self.executor is None:
+            return function(*args)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    async def _refuse(self, send, response: Response, started: float) -> None:
+        if self.telemetry is not None:
+            self.telemetry.finish(response, time.perf_counter() - started, 0)
+        await _send(send, response)
+
+    def _health(self) -> Response:
+        """200 {"database": "ok"} when the database answers, else 503."""
+        try:
+            self.api.app.store.ping()
+        except Exception as exc:
+            log.warning("health check: the database does not answer: %s", exc)
+            body = {"database": "unavailable", "error": type(exc).__name__}
+            return Response(503, "application/json", json.dumps(body).encode(), "")
+        return Response(200, "application/json", b'{"database":"ok"}', "")
+
+    def _metrics(self) -> Response:
+        body, content_type = self.telemetry.metrics.render()
+        return Response(200, content_type, body, "")
 
     async def _read_body(self, receive) -> bytes | None:
         chunks, size, more = [], 0, True
@@ -69,6 +103,8 @@ class App:
             elif message["type"] == "lifespan.shutdown":
                 if self.executor is not None:
                     self.executor.shutdown(wait=False, cancel_futures=True)
+                if self.telemetry is not None:
+                    self.telemetry.metrics.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -105,4 +141,5 @@ def create_app() -> App:
     """Factory for uvicorn workers; configuration comes from the environment set by `amishare serve`."""
     logging.basicConfig(level=os.environ.get("AMISHARE_LOG_LEVEL", "WARNING"))
     application = build_application(default_db_url())
-    return App(HttpApi(application), application.settings)
+    telemetry = Telemetry(application, application.settings.log_format)
+    return App(HttpApi(application), application.settings, telemetry)

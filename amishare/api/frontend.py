@@ -33,6 +33,11 @@ class Response:
     content_type: str
     body: bytes
     request_id: str
+    # For the access log and metrics: the AWS error code answered, and the service and
+    # (registered) operation the request was for, as far as they were known.
+    error_code: str | None = None
+    service: str | None = None
+    operation: str | None = None
 
 
 class HttpApi:
@@ -71,13 +76,15 @@ class HttpApi:
         except sigv4.AuthError as exc:
             wire = wire or self._guess(request, [])
             code, message, status = wire.auth_error(exc.kind, exc.message)
-            return Response(status, wire.content_type(), wire.error(code, message, request_id), request_id)
+            return Response(status, wire.content_type(), wire.error(code, message, request_id), request_id, code,
+                            wire.service)
         except AwsError as exc:
             wire = wire or self._guess(request, [])
             return self._error(wire, exc, request_id)
         return self._invoke(wire, request, url_pairs, identity.principal, parts.credential.region, request_id)
 
     def _invoke(self, wire: Wire, request: HttpRequest, url_pairs, principal, region: str, request_id: str) -> Response:
+        operation = None
         try:
             params = form.decode(url_pairs)
             if wire.family != "json" and request.method == "POST" and _is_form(request.headers):
@@ -88,7 +95,7 @@ class HttpApi:
                 raise AwsError(*wire.unknown_operation(name))
             parsed = wire.parse(operation.name, params, request.body)
         except AwsError as exc:
-            return self._error(wire, exc, request_id)
+            return self._error(wire, exc, request_id, operation and operation.name)
         call = Call(
             principal, region, wire.service, operation.name, parsed, request_id,
             dry_run=bool(parsed.pop("DryRun", False)), source_ip=request.client_ip,
@@ -99,18 +106,19 @@ class HttpApi:
 
     def _encode(self, wire: Wire, operation: str, outcome: Outcome, request_id: str) -> Response:
         if outcome.error is not None:
-            return self._error(wire, outcome.error, request_id)
+            return self._error(wire, outcome.error, request_id, operation)
         try:
             body = wire.result(operation, outcome.result, request_id)
         except Exception:
             log.exception("request %s: the result could not be written", request_id)
-            return self._error(wire, AwsError("InternalError", "An internal error has occurred", 500, False), request_id)
-        return Response(200, wire.content_type(), body, request_id)
+            return self._error(wire, AwsError("InternalError", "An internal error has occurred", 500, False), request_id,
+                               operation)
+        return Response(200, wire.content_type(), body, request_id, None, wire.service, operation)
 
     @staticmethod
-    def _error(wire: Wire, exc: AwsError, request_id: str) -> Response:
+    def _error(wire: Wire, exc: AwsError, request_id: str, operation: str | None = None) -> Response:
         body = wire.error(exc.code, exc.message, request_id, exc.sender, exc.fields)
-        return Response(exc.status, wire.content_type(), body, request_id)
+        return Response(exc.status, wire.content_type(), body, request_id, exc.code, wire.service, operation)
 
     @staticmethod
     def _check_scope(parts) -> None:

@@ -30,6 +30,8 @@ class Outcome:
     dry_run_passed: bool = False
     started_at: float = 0.0
     finished_at: float = 0.0
+    # Why the transaction was run again, once per retry: "conflict" (a unique key) or "lock".
+    retries: list[str] = field(default_factory=list)
 
     @property
     def succeeded(self) -> bool:

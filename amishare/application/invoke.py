@@ -53,7 +53,7 @@ class Application:
         try:
             if operation is None:
                 raise AwsError("InvalidAction", f"The action {call.operation} is not valid for this web service.")
-            outcome.result = self._transact(operation, call)
+            outcome.result = self._transact(operation, call, outcome)
         except DryRunSucceeded:
             outcome.dry_run_passed = True
             outcome.error = AwsError("DryRunOperation", DRY_RUN_MESSAGE, 412)
@@ -70,7 +70,7 @@ class Application:
                 log.exception("observer failed for request %s", call.request_id)
         return outcome
 
-    def _transact(self, operation: Operation, call: Call) -> dict:
+    def _transact(self, operation: Operation, call: Call, outcome: Outcome) -> dict:
         """Run the chain in one transaction. A concurrent request that won a race (a unique
         key, a lock) makes the call run again, so the domain answers with the state that won."""
         for attempt in range(_ATTEMPTS):
@@ -87,6 +87,7 @@ class Application:
             except IntegrityError as exc:
                 if attempt == _ATTEMPTS - 1:
                     raise AwsError("Conflict", "The request conflicts with a concurrent change; retry it.", 409) from exc
+                outcome.retries.append("conflict")
             except (OperationalError, DeadlineExceeded) as exc:
                 if is_timeout(exc):
                     raise AwsError("ServiceUnavailable", "The request did not complete within its time budget; "
@@ -94,4 +95,5 @@ class Application:
                 message = str(exc).lower()
                 if attempt == _ATTEMPTS - 1 or not ("locked" in message or "serializ" in message or "deadlock" in message):
                     raise
+                outcome.retries.append("lock")
         raise AssertionError("unreachable")

@@ -162,6 +162,18 @@ class Store:
         finally:
             _deadline.at = None
 
+    def ping(self, timeout: float = 2.0) -> None:
+        """Raise unless the database answers a trivial query within `timeout` seconds."""
+        with self.transaction(write=False, timeout=timeout) as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+    def pool_figures(self) -> dict[str, int]:
+        """The connection pool: connections in use and idle, its size and overflow (0 where the pool has none)."""
+        pool = self.engine.pool
+        figure = lambda name: int(getattr(pool, name)()) if hasattr(pool, name) else 0  # noqa: E731
+        return {"in_use": figure("checkedout"), "idle": figure("checkedin"), "size": figure("size"),
+                "overflow": max(0, figure("overflow"))}
+
     def dispose(self) -> None:
         self.engine.dispose()
 
