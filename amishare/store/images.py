@@ -1,6 +1,6 @@
 """SQL for images, their block devices, product codes and launch permissions."""
 
-from sqlalchemy import and_, bindparam, case, delete, exists, false, func, insert, literal, null, or_, select, true, union_all, update
+from sqlalchemy import and_, bindparam, case, delete, exists, false, func, insert, literal, null, or_, select, true, update
 
 from amishare.store.filters import (
     match_bool,
@@ -13,7 +13,6 @@ from amishare.store.filters import (
 )
 from amishare.store import paging
 from amishare.store.columns import check_fits
-from amishare.store.db import check_deadline
 from amishare.store.schema import (
     image_block_devices as bdm,
     image_launch_permissions as lp,
@@ -128,7 +127,8 @@ def not_deprecated(account_id, now):
     return or_(c.owner_id == account_id, c.deprecation_time.is_(None), c.deprecation_time > now)
 
 
-def _branch_query(region, driver, conditions, after, limit):
+def branch(region, driver):
+    """The index range of one DescribeImages branch (see store.paging), and its key."""
     kind, value = driver
     if kind == "grant":
         grantee_type, grantee = value
@@ -137,43 +137,17 @@ def _branch_query(region, driver, conditions, after, limit):
             .join(lp, lp.c.image_id == c.image_id)
             .where(lp.c.grantee_type == grantee_type, lp.c.grantee == grantee, lp.c.region == region)
         )
-        order = lp.c.image_id
-    else:
-        query = select(images).where(c.region == region)
-        if kind == "owner":
-            query = query.where(c.owner_id == value)
-        elif kind == "public":
-            query = query.where(c.is_public == true())
-        elif kind == "owner_public":
-            query = query.where(c.owner_id == value, c.is_public == true())
-        elif kind == "owners_public":
-            query = query.where(c.owner_id.in_(list(value)), c.is_public == true())
-        elif kind == "ids":
-            query = query.where(c.image_id.in_(list(value)))
-        order = c.image_id
-    return paging.keyset(query.where(*conditions), order, after, limit)
+        return query, lp.c.image_id
+    if kind == "owner_public":
+        return select(images).where(c.region == region, c.owner_id == value, c.is_public == true()), c.image_id
+    if kind == "owners_public":
+        return select(images).where(c.region == region, c.owner_id.in_(list(value)), c.is_public == true()), c.image_id
+    return paging.driven(images, c.image_id, region, driver)
 
 
 def select_branches(conn, region, branches, conditions, after=None, limit=None):
-    """Union of index-driven branches, each (driver, extra_conditions), ordered by image id.
-
-    Each branch reads at most `limit` rows from its own index range, so the cost
-    follows the page size, not the catalog size.
-    """
-    rows = []
-    for start in range(0, len(branches), _BRANCHES_PER_STATEMENT):
-        check_deadline()
-        queries = [_branch_query(region, driver, list(conditions) + list(extra), after, limit)
-                   for driver, extra in branches[start:start + _BRANCHES_PER_STATEMENT]]
-        statement = queries[0] if len(queries) == 1 else union_all(*(select(q.subquery()) for q in queries))
-        rows.extend(conn.execute(statement).mappings().all())
-    rows.sort(key=lambda r: r["image_id"])
-    return paging.merge([rows], "image_id", limit)
-
-
-# Branches are sent to the database together, as one UNION ALL each (one round trip,
-# within SQLite's limit on compound selects).
-_BRANCHES_PER_STATEMENT = 100
+    """Union of index-driven branches, each (driver, extra_conditions), ordered by image id."""
+    return paging.select_branches(conn, lambda driver: branch(region, driver), branches, conditions, after, limit)
 
 
 _BY_IDS = select(images).where(c.image_id.in_(bindparam("ids", expanding=True)), c.region == bindparam("region")).order_by(c.image_id)

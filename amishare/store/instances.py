@@ -28,11 +28,9 @@ def get(conn, instance_id):
     return conn.execute(select(instances).where(c.instance_id == instance_id)).mappings().first()
 
 
-def list_owned(conn, owner_id, region, ids, conditions, after, limit):
-    query = select(instances).where(c.owner_id == owner_id, c.region == region, *conditions)
-    if ids:
-        query = query.where(c.instance_id.in_(list(ids)))
-    return paging.page(conn, query, c.instance_id, after, limit)
+def branch(region, driver):
+    """The index range of one DescribeInstances branch (see store.paging), and its key."""
+    return paging.driven(instances, c.instance_id, region, driver)
 
 
 def insert_instances(conn, rows) -> None:

@@ -38,29 +38,15 @@ def restorable_by(account_ids):
     return exists(select(literal(1)).where(grant.c.snapshot_id == c.snapshot_id, grant.c.grantee.in_(list(account_ids))))
 
 
-def _branch_query(region, driver, conditions, after, limit):
+def branch(region, driver):
+    """The index range of one DescribeSnapshots branch (see store.paging), and its key."""
     kind, value = driver
     if kind == "grant":
         query = select(snapshots).join(perms, perms.c.snapshot_id == c.snapshot_id).where(
             perms.c.grantee == value, perms.c.region == region
         )
-    else:
-        query = select(snapshots).where(c.region == region)
-        if kind == "owner":
-            query = query.where(c.owner_id == value)
-        elif kind == "public":
-            query = query.where(c.is_public == true())
-        elif kind == "ids":
-            query = query.where(c.snapshot_id.in_(list(value)))
-    return paging.keyset(query.where(*conditions), c.snapshot_id, after, limit)
-
-
-def select_branches(conn, region, branches, conditions, after=None, limit=None):
-    streams = [
-        conn.execute(_branch_query(region, driver, list(conditions) + list(extra), after, limit)).mappings().all()
-        for driver, extra in branches
-    ]
-    return paging.merge(streams, "snapshot_id", limit)
+        return query, perms.c.snapshot_id  # the grantee index's order
+    return paging.driven(snapshots, c.snapshot_id, region, driver)
 
 
 def get(conn, snapshot_id):

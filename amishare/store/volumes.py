@@ -34,11 +34,9 @@ def get(conn, volume_id):
     return conn.execute(select(volumes).where(c.volume_id == volume_id)).mappings().first()
 
 
-def list_owned(conn, owner_id, region, ids, conditions, after, limit):
-    query = select(volumes).where(c.owner_id == owner_id, c.region == region, *conditions)
-    if ids:
-        query = query.where(c.volume_id.in_(list(ids)))
-    return paging.page(conn, query, c.volume_id, after, limit)
+def branch(region, driver):
+    """The index range of one DescribeVolumes branch (see store.paging), and its key."""
+    return paging.driven(volumes, c.volume_id, region, driver)
 
 
 def attached_to(conn, instance_ids) -> dict[str, list]:
