@@ -3,13 +3,16 @@
 from sqlalchemy import and_, bindparam, case, delete, exists, false, func, insert, literal, null, or_, select, true, update
 
 from amishare.store.filters import (
+    boolean,
     match_bool,
     match_condition,
     match_int,
     match_text,
-    match_time,
-    owner_alias_condition,
+    owner_alias,
     settled_state,
+    state,
+    text,
+    timestamp,
 )
 from amishare.store import paging
 from amishare.store.columns import check_fits
@@ -27,10 +30,6 @@ def _bdm_exists(condition):
     return exists(select(literal(1)).where(bdm.c.image_id == c.image_id, condition))
 
 
-def _text(column):
-    return lambda values, now: match_text(column, values)
-
-
 # The reason EC2 gives for an image in the failed state (the only state with a reason).
 FAILED_STATE_REASON = {"Code": "Client.InvalidSnapshot", "Message": "Failed"}
 
@@ -43,42 +42,42 @@ def _state_reason(key):
 
 
 FILTERS = {
-    "architecture": _text(c.architecture),
+    "architecture": text(c.architecture),
     "block-device-mapping.delete-on-termination": lambda v, now: _bdm_exists(match_bool(bdm.c.delete_on_termination, v)),
     "block-device-mapping.device-name": lambda v, now: _bdm_exists(match_text(bdm.c.device_name, v)),
     "block-device-mapping.snapshot-id": lambda v, now: _bdm_exists(match_text(bdm.c.snapshot_id, v)),
     "block-device-mapping.volume-size": lambda v, now: _bdm_exists(match_int(bdm.c.volume_size, v)),
     "block-device-mapping.volume-type": lambda v, now: _bdm_exists(match_text(bdm.c.volume_type, v)),
     "block-device-mapping.encrypted": lambda v, now: _bdm_exists(match_bool(bdm.c.encrypted, v)),
-    "creation-date": lambda v, now: match_time(c.created_at, v),
-    "deprecation-time": lambda v, now: match_time(c.deprecation_time, v),
-    "description": _text(c.description),
-    "ena-support": lambda v, now: match_bool(c.ena_support, v),
-    "hypervisor": lambda v, now: match_text(literal("xen"), v),
-    "image-id": _text(c.image_id),
-    "image-type": _text(c.image_type),
-    "is-public": lambda v, now: match_bool(c.is_public, v),
-    "kernel-id": _text(c.kernel_id),
-    "manifest-location": _text(c.image_location),
-    "name": _text(c.name),
-    "owner-alias": lambda v, now: owner_alias_condition(c.owner_id, v),
-    "owner-id": _text(c.owner_id),
-    "platform": _text(c.platform),
-    "platform-details": _text(c.platform_details),
+    "creation-date": timestamp(c.created_at),
+    "deprecation-time": timestamp(c.deprecation_time),
+    "description": text(c.description),
+    "ena-support": boolean(c.ena_support),
+    "hypervisor": text(literal("xen")),
+    "image-id": text(c.image_id),
+    "image-type": text(c.image_type),
+    "is-public": boolean(c.is_public),
+    "kernel-id": text(c.kernel_id),
+    "manifest-location": text(c.image_location),
+    "name": text(c.name),
+    "owner-alias": owner_alias(c.owner_id),
+    "owner-id": text(c.owner_id),
+    "platform": text(c.platform),
+    "platform-details": text(c.platform_details),
     "product-code": lambda v, now: exists(select(literal(1)).where(pc.c.image_id == c.image_id, match_text(pc.c.product_code, v))),
     "product-code.type": lambda v, now: exists(select(literal(1)).where(pc.c.image_id == c.image_id, match_text(pc.c.product_code_type, v))),
-    "ramdisk-id": _text(c.ramdisk_id),
-    "root-device-name": _text(c.root_device_name),
-    "root-device-type": _text(c.root_device_type),
-    "source-image-id": _text(c.source_image_id),
-    "source-image-region": _text(c.source_image_region),
-    "source-instance-id": _text(c.source_instance_id),
-    "sriov-net-support": _text(c.sriov_net_support),
-    "state": lambda v, now: match_text(settled_state(images, now), v),
-    "usage-operation": _text(c.usage_operation),
-    "virtualization-type": _text(c.virtualization_type),
-    "boot-mode": _text(c.boot_mode),
-    "imds-support": _text(c.imds_support),
+    "ramdisk-id": text(c.ramdisk_id),
+    "root-device-name": text(c.root_device_name),
+    "root-device-type": text(c.root_device_type),
+    "source-image-id": text(c.source_image_id),
+    "source-image-region": text(c.source_image_region),
+    "source-instance-id": text(c.source_instance_id),
+    "sriov-net-support": text(c.sriov_net_support),
+    "state": state(images),
+    "usage-operation": text(c.usage_operation),
+    "virtualization-type": text(c.virtualization_type),
+    "boot-mode": text(c.boot_mode),
+    "imds-support": text(c.imds_support),
     # Allowed AMIs is not configured for any account, so every image is allowed.
     "image-allowed": lambda v, now: match_condition(true(), v),
     "state-reason-code": _state_reason("Code"),

@@ -1,6 +1,6 @@
 from sqlalchemy import case, delete, exists, false, insert, literal, select, true, update
 
-from amishare.store.filters import match_bool, match_int, match_text, match_time, owner_alias_condition, settled_state
+from amishare.store.filters import boolean, integer, match_text, owner_alias, settled_state, state, text, timestamp
 from amishare.store import paging
 from amishare.store.columns import check_fits
 from amishare.store.schema import snapshot_volume_permissions as perms
@@ -9,19 +9,19 @@ from amishare.store.schema import snapshots
 c = snapshots.c
 
 FILTERS = {
-    "description": lambda v, now: match_text(c.description, v),
-    "encrypted": lambda v, now: match_bool(c.encrypted, v),
-    "owner-alias": lambda v, now: owner_alias_condition(c.owner_id, v),
-    "owner-id": lambda v, now: match_text(c.owner_id, v),
+    "description": text(c.description),
+    "encrypted": boolean(c.encrypted),
+    "owner-alias": owner_alias(c.owner_id),
+    "owner-id": text(c.owner_id),
     "progress": lambda v, now: match_text(
         case((settled_state(snapshots, now) == "completed", literal("100%")), else_=literal("0%")), v
     ),
-    "snapshot-id": lambda v, now: match_text(c.snapshot_id, v),
-    "start-time": lambda v, now: match_time(c.start_time, v),
-    "status": lambda v, now: match_text(settled_state(snapshots, now), v),
-    "storage-tier": lambda v, now: match_text(literal("standard"), v),
-    "volume-id": lambda v, now: match_text(c.volume_id, v),
-    "volume-size": lambda v, now: match_int(c.volume_size, v),
+    "snapshot-id": text(c.snapshot_id),
+    "start-time": timestamp(c.start_time),
+    "status": state(snapshots),
+    "storage-tier": text(literal("standard")),
+    "volume-id": text(c.volume_id),
+    "volume-size": integer(c.volume_size),
 }
 
 

@@ -1,16 +1,16 @@
 from sqlalchemy import and_, bindparam, delete, insert, select, update
 
 from amishare.store import paging
-from amishare.store.filters import match_text
+from amishare.store.filters import text
 from amishare.store.schema import tags
 
 c = tags.c
 
 FILTERS = {
-    "key": lambda v, now: match_text(c.key, v),
-    "value": lambda v, now: match_text(c.value, v),
-    "resource-id": lambda v, now: match_text(c.resource_id, v),
-    "resource-type": lambda v, now: match_text(c.resource_type, v),
+    "key": text(c.key),
+    "value": text(c.value),
+    "resource-id": text(c.resource_id),
+    "resource-type": text(c.resource_type),
 }
 
 
