@@ -6,6 +6,7 @@ from amishare.domain import access, catalog, ids, keys, lifecycle, ownership, pa
 from amishare.domain import guardrails, sharing
 from amishare.domain import snapshots as snapshot_domain
 from amishare.domain import volumes as volume_domain
+from amishare.domain.listing import Listing
 from amishare.domain.regions import check_region
 from amishare.errors import AwsError
 from amishare.store import filters as filter_sql
@@ -285,39 +286,31 @@ def _copy_key(ctx, snapshot, source_region, encrypt, kms_key_id):
     return keys.default_ebs_key_arn(ctx), True
 
 
+IMAGES = Listing("images", key="image_id", max_results=(5, 1000), branch=store.branch, filters=FILTERS,
+                 tag_column=store.c.image_id, id_prefix="ami", ids_param="ImageId")
+
+
 def describe_images(ctx, params):
-    image_ids = ids.check_all("ami", params.get("ImageIds") or [])
+    image_ids = ids.check_all("ami", params.get("ImageIds") or [])  # before the owners, as EC2 checks them
     owners = access.resolve_owners(ctx, params.get("Owners") or [])
     executable = access.check_executable_users(ctx, params.get("ExecutableUsers") or [])
     filters = params.get("Filters") or []
-    limit = pagination.check_max_results(params.get("MaxResults"), 5, 1000, bool(image_ids), "ImageId")
-    fp = pagination.fingerprint("images", ctx.account_id, owners, executable, filters, image_ids)
-    after = pagination.decode(params.get("NextToken"), fp)
-    try:
-        conditions = filter_sql.build(filters, FILTERS, store.c.image_id, ctx.account_id, ctx.now)
-    except filter_sql.UnknownFilter as exc:
-        raise AwsError("InvalidParameterValue", f"The filter '{exc}' is invalid") from None
-    except filter_sql.BadFilterValue as exc:
-        raise AwsError("InvalidParameterValue", str(exc)) from None
-    if not params.get("IncludeDisabled") and not image_ids:
-        conditions.append(store.not_disabled())
-    if not params.get("IncludeDeprecated") and not image_ids:
-        conditions.append(store.not_deprecated(ctx.account_id, ctx.now))
+    query = IMAGES.request(ctx, ids=image_ids, filters=filters, max_results=params.get("MaxResults"),
+                           next_token=params.get("NextToken"),
+                           criteria=(ctx.account_id, owners, executable, filters, image_ids))
     if image_ids:
         # Unknown or invisible ids are an error; the other criteria then narrow the set quietly.
         rows = access.visible_by_ids(ctx, list(dict.fromkeys(image_ids)))
         narrowing = access.narrowing_conditions(ctx, owners, executable)
-        if narrowing or conditions:
-            visible = [access.visible_condition(ctx)]
-            rows = store.select_branches(ctx.conn, ctx.region, [(("ids", image_ids), visible + narrowing)],
-                                         conditions, None, None)
-        token = None
-    else:
-        branches = access.describe_branches(ctx, owners, executable)
-        rows = store.select_branches(ctx.conn, ctx.region, branches, conditions, after,
-                                     None if limit is None else limit + 1)
-        rows, token = pagination.page(rows, limit, "image_id", fp)
-    return rows, token
+        if narrowing or query.conditions:
+            rows = query.select([(("ids", image_ids), [access.visible_condition(ctx)] + narrowing)])
+        return rows, None
+    hidden = []
+    if not params.get("IncludeDisabled"):
+        hidden.append(store.not_disabled())
+    if not params.get("IncludeDeprecated"):
+        hidden.append(store.not_deprecated(ctx.account_id, ctx.now))
+    return query.run(access.describe_branches(ctx, owners, executable), hidden)
 
 
 def details(ctx, rows):

@@ -3,11 +3,11 @@
 import json
 import secrets
 
-from amishare.domain import access, ids, keys, lifecycle, ownership, pagination, productcodes, tags
+from amishare.domain import access, ids, keys, lifecycle, ownership, productcodes, tags
 from amishare.domain import volumes as volume_domain
+from amishare.domain.listing import Listing, owned
 from amishare.domain.regions import check_zone
 from amishare.errors import AwsError
-from amishare.store import filters as filter_sql
 from amishare.store import images as image_store
 from amishare.store import instances as store
 from amishare.store import settings as settings_store
@@ -138,25 +138,15 @@ def _attach_image_volumes(ctx, instance_id, zone, devices, overrides, volume_tag
             tags.apply(ctx, volume_id, "volume", ctx.account_id, volume_tags)
 
 
+INSTANCES = Listing("instances", key="instance_id", max_results=(5, 1000), branch=store.branch,
+                    filters=store.FILTERS, tag_column=store.c.instance_id, id_prefix="i", ids_param="instanceId")
+
+
 def describe_instances(ctx, instance_ids, filters, max_results, next_token):
-    instance_ids = ids.check_all("i", instance_ids or [])
-    limit = pagination.check_max_results(max_results, 5, 1000, bool(instance_ids), "instanceId")
-    fp = pagination.fingerprint("instances", ctx.account_id, filters)
-    after = pagination.decode(next_token, fp)
-    try:
-        conditions = filter_sql.build(filters, store.FILTERS, store.c.instance_id, ctx.account_id, ctx.now)
-    except filter_sql.UnknownFilter as exc:
-        raise AwsError("InvalidParameterValue", f"The filter '{exc}' is invalid") from None
-    except filter_sql.BadFilterValue as exc:
-        raise AwsError("InvalidParameterValue", str(exc)) from None
-    rows = store.list_owned(ctx.conn, ctx.account_id, ctx.region, instance_ids, conditions, after,
-                            None if limit is None else limit + 1)
-    if instance_ids and not filters:
-        missing = [i for i in instance_ids if i not in {r["instance_id"] for r in rows}]
-        if missing:
-            raise ids.not_found("i", missing)
-    rows, token = pagination.page(rows, limit, "instance_id", fp)
-    return rows, token
+    """The caller's own instances, whoever owns the images they were launched from."""
+    query = INSTANCES.request(ctx, ids=instance_ids, filters=filters, max_results=max_results,
+                              next_token=next_token, criteria=(ctx.account_id, filters))
+    return query.run(owned(ctx, query.ids))
 
 
 def instance_details(ctx, rows):

@@ -16,6 +16,7 @@ import secrets
 import string
 
 from amishare.domain import pagination, policy
+from amishare.domain.listing import Listing
 from amishare.domain.organizations import (
     FULL_AWS_ACCESS_ARN,
     FULL_AWS_ACCESS_CONTENT,
@@ -172,12 +173,17 @@ def _available(org, policy_type) -> None:
                        "Service control policies are available only in an organization with all features enabled.")
 
 
-def _page_with_builtin(rows, builtin, after, limit, fingerprint):
+POLICIES = Listing("policies", key="policy_id", max_results=page_limit, read_token=after_token)
+POLICIES_FOR_TARGET = Listing("policies-for-target", key="policy_id", max_results=page_limit, read_token=after_token)
+TARGETS_FOR_POLICY = Listing("targets-for-policy", key="target_id", max_results=page_limit, read_token=after_token)
+
+
+def _page_with_builtin(query, rows, builtin):
     """Keyset page of policy rows (read with limit + 1) with the built-in row merged in id order."""
     rows = list(rows)
-    if builtin is not None and (after is None or builtin["policy_id"] > after):
+    if builtin is not None and (query.after is None or builtin["policy_id"] > query.after):
         rows = sorted(rows + [builtin], key=lambda r: r["policy_id"])
-    return pagination.page(rows, limit, "policy_id", fingerprint)
+    return query.page(rows)
 
 
 # --- policy types
@@ -282,37 +288,30 @@ def delete_policy(ctx, policy_id) -> None:
 
 def list_policies(ctx, policy_type, max_results, token):
     org = managed_org(ctx)
-    limit = page_limit(max_results)
-    fp = pagination.fingerprint("policies", policy_type)
-    after = after_token(token, fp)
+    query = POLICIES.request(ctx, max_results=max_results, next_token=token, criteria=(policy_type,))
     if policy_type != SCP:
         return [], None
-    fetch = None if limit is None else limit + 1
-    rows = store.policies(ctx.conn, org["org_id"], policy_type, after, fetch)
+    rows = store.policies(ctx.conn, org["org_id"], policy_type, query.after, query.fetch)
     builtin = _FULL_AWS_ACCESS_ROW if org["feature_set"] == "ALL" else None
-    rows, next_token = _page_with_builtin(rows, builtin, after, limit, fp)
+    rows, next_token = _page_with_builtin(query, rows, builtin)
     return [_summary(org, r["policy_id"], r["name"], r["description"]) for r in rows], next_token
 
 
 def list_policies_for_target(ctx, target_id, policy_type, max_results, token):
     org = managed_org(ctx)
     _target(ctx, org, target_id)
-    limit = page_limit(max_results)
-    fp = pagination.fingerprint("policies-for-target", target_id, policy_type)
-    rows = store.attached_to(ctx.conn, org["org_id"], target_id, policy_type, after_token(token, fp),
-                             None if limit is None else limit + 1)
-    rows, next_token = pagination.page(rows, limit, "policy_id", fp)
+    query = POLICIES_FOR_TARGET.request(ctx, max_results=max_results, next_token=token,
+                                        criteria=(target_id, policy_type))
+    rows, next_token = query.page(store.attached_to(ctx.conn, org["org_id"], target_id, policy_type, query.after,
+                                                    query.fetch))
     return [_summary(org, r["policy_id"], r["name"], r["description"]) for r in rows], next_token
 
 
 def list_targets_for_policy(ctx, policy_id, max_results, token):
     org = managed_org(ctx)
     _policy(ctx, org, policy_id)
-    limit = page_limit(max_results)
-    fp = pagination.fingerprint("targets-for-policy", policy_id)
-    rows = store.targets_of(ctx.conn, org["org_id"], policy_id, after_token(token, fp),
-                            None if limit is None else limit + 1)
-    rows, next_token = pagination.page(rows, limit, "target_id", fp)
+    query = TARGETS_FOR_POLICY.request(ctx, max_results=max_results, next_token=token, criteria=(policy_id,))
+    rows, next_token = query.page(store.targets_of(ctx.conn, org["org_id"], policy_id, query.after, query.fetch))
     mgmt, org_id = org["management_account_id"], org["org_id"]
     targets = []
     for row in rows:

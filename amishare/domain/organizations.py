@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from amishare.domain import accounts, ids, pagination, policy
+from amishare.domain.listing import Listing
 from amishare.errors import AwsError
 from amishare.store import accounts as account_store
 from amishare.store import org_policies as policy_store
@@ -290,14 +291,10 @@ def delete_ou(ctx, ou_id) -> None:
     store.delete_node(ctx.conn, ou_id)
 
 
-def _page(rows, key, limit, fp):
-    return pagination.page(rows, limit, key, fp)
-
-
-def after_token(token, fp):
+def after_token(token, fp, position=None):
     """Where a NextToken resumes; a forged or stale one is InvalidInputException (INVALID_NEXT_TOKEN)."""
     try:
-        return pagination.decode(token, fp, code="InvalidInputException")
+        return pagination.decode(token, fp, position, code="InvalidInputException")
     except AwsError as exc:
         raise AwsError(exc.code, exc.message, fields={"Reason": "INVALID_NEXT_TOKEN"}) from None
 
@@ -309,27 +306,30 @@ def page_limit(max_results):
     return max_results
 
 
+OUS = Listing("ous", key="node_id", max_results=page_limit, read_token=after_token)
+CHILD_ACCOUNTS = Listing("children", key="account_id", max_results=page_limit, read_token=after_token)
+CHILD_UNITS = Listing("children", key="node_id", max_results=page_limit, read_token=after_token)
+ACCOUNTS = Listing("accounts", key="account_id", max_results=page_limit, read_token=after_token)
+HANDSHAKES = Listing("handshakes", key="handshake_id", max_results=page_limit, read_token=after_token)
+
+
 def list_ous_for_parent(ctx, parent_id, max_results, token):
     org = managed_org(ctx)
     _parent(ctx, org, parent_id)
-    limit = page_limit(max_results)
-    fp = pagination.fingerprint("ous", parent_id)
-    rows = store.child_units(ctx.conn, parent_id, after_token(token, fp), None if limit is None else limit + 1)
-    rows, next_token = _page(rows, "node_id", limit, fp)
+    query = OUS.request(ctx, max_results=max_results, next_token=token, criteria=(parent_id,))
+    rows, next_token = query.page(store.child_units(ctx.conn, parent_id, query.after, query.fetch))
     return [_ou_shape(org, r) for r in rows], next_token
 
 
 def list_children(ctx, parent_id, child_type, max_results, token):
     org = managed_org(ctx)
     _parent(ctx, org, parent_id)
-    limit = page_limit(max_results)
-    fp = pagination.fingerprint("children", parent_id, child_type)
-    after = after_token(token, fp)
-    fetch = None if limit is None else limit + 1
+    listing = CHILD_ACCOUNTS if child_type == "ACCOUNT" else CHILD_UNITS
+    query = listing.request(ctx, max_results=max_results, next_token=token, criteria=(parent_id, child_type))
     if child_type == "ACCOUNT":
-        rows, next_token = _page(store.members(ctx.conn, parent_id=parent_id, after=after, limit=fetch), "account_id", limit, fp)
+        rows, next_token = query.page(store.members(ctx.conn, parent_id=parent_id, after=query.after, limit=query.fetch))
         return [{"Id": r["account_id"], "Type": "ACCOUNT"} for r in rows], next_token
-    rows, next_token = _page(store.child_units(ctx.conn, parent_id, after, fetch), "node_id", limit, fp)
+    rows, next_token = query.page(store.child_units(ctx.conn, parent_id, query.after, query.fetch))
     return [{"Id": r["node_id"], "Type": "ORGANIZATIONAL_UNIT"} for r in rows], next_token
 
 
@@ -365,11 +365,9 @@ def list_accounts(ctx, max_results, token, parent_id=None):
     org = managed_org(ctx)
     if parent_id is not None:
         _parent(ctx, org, parent_id)
-    limit = page_limit(max_results)
-    fp = pagination.fingerprint("accounts", parent_id)
-    rows = store.members(ctx.conn, org_id=org["org_id"], parent_id=parent_id,
-                         after=after_token(token, fp), limit=None if limit is None else limit + 1)
-    rows, next_token = _page(rows, "account_id", limit, fp)
+    query = ACCOUNTS.request(ctx, max_results=max_results, next_token=token, criteria=(parent_id,))
+    rows, next_token = query.page(store.members(ctx.conn, org_id=org["org_id"], parent_id=parent_id,
+                                                after=query.after, limit=query.fetch))
     return [_account_shape(org, r) for r in rows], next_token
 
 
@@ -517,16 +515,13 @@ def _close_handshake(ctx, handshake_id, party: str, state: str) -> dict:
 
 
 def list_handshakes(ctx, for_org: bool, max_results, token):
-    limit = page_limit(max_results)
-    fp = pagination.fingerprint("handshakes", for_org)
-    after = after_token(token, fp)
-    fetch = None if limit is None else limit + 1
+    query = HANDSHAKES.request(ctx, max_results=max_results, next_token=token, criteria=(for_org,))
     if for_org:
         org = managed_org(ctx)
-        rows = store.handshakes_for(ctx.conn, org_id=org["org_id"], after=after, limit=fetch)
+        rows = store.handshakes_for(ctx.conn, org_id=org["org_id"], after=query.after, limit=query.fetch)
     else:
-        rows = store.handshakes_for(ctx.conn, target_account_id=ctx.account_id, after=after, limit=fetch)
-    rows, next_token = _page(rows, "handshake_id", limit, fp)
+        rows = store.handshakes_for(ctx.conn, target_account_id=ctx.account_id, after=query.after, limit=query.fetch)
+    rows, next_token = query.page(rows)
     return [_handshake_shape(ctx, r) for r in rows], next_token
 
 

@@ -60,9 +60,31 @@ def check_max_results(value, low: int, high: int, conflicts_with_ids: bool = Fal
     return value
 
 
-def page(rows, limit: int | None, key: str, criteria_fingerprint: str):
-    """Trim rows fetched with limit+1 and return (rows, next_token)."""
+# Joins the parts of a composite key in a token: ids have no spaces, so only the last part
+# (a tag key) may contain one.
+_KEY_SEPARATOR = " "
+
+
+def page(rows, limit: int | None, key, criteria_fingerprint: str):
+    """Trim rows fetched with limit+1 and return (rows, next_token). `key` is the name of the
+    column the rows are ordered by, or a tuple of names for a composite key."""
     if limit is None or len(rows) <= limit:
         return list(rows), None
     rows = list(rows[:limit])
-    return rows, encode(rows[-1][key], criteria_fingerprint)
+    last = rows[-1]
+    after = _KEY_SEPARATOR.join(last[k] for k in key) if isinstance(key, tuple) else last[key]
+    return rows, encode(after, criteria_fingerprint)
+
+
+def key_position(key):
+    """How `decode` reads the position `page` wrote for `key`: as it is for one column; for a
+    composite key, split into its parts, none of them empty (ValueError otherwise)."""
+    if not isinstance(key, tuple):
+        return None
+
+    def parts(text: str) -> tuple:
+        values = tuple(text.split(_KEY_SEPARATOR, len(key) - 1))
+        if len(values) != len(key) or not all(values):
+            raise ValueError(text)
+        return values
+    return parts

@@ -2,10 +2,10 @@
 
 from sqlalchemy import or_
 
-from amishare.domain import ids, keys, lifecycle, ownership, pagination, productcodes, tags
+from amishare.domain import ids, keys, lifecycle, ownership, productcodes, tags
+from amishare.domain.listing import Listing
 from amishare.domain.regions import check_region
 from amishare.errors import AwsError
-from amishare.store import filters as filter_sql
 from amishare.store import images as image_store
 from amishare.store import snapshots as store
 from amishare.store import tags as tag_store
@@ -108,26 +108,20 @@ def _restorable(ctx, restorable_by):
     return or_(*conditions), branches
 
 
+SNAPSHOTS = Listing("snapshots", key="snapshot_id", max_results=(5, 1000), branch=store.branch,
+                    filters=store.FILTERS, tag_column=store.c.snapshot_id, id_prefix="snap", ids_param="snapshotId")
+
+
 def describe_snapshots(ctx, snapshot_ids, owner_ids, restorable_by, filters, max_results, next_token):
     from amishare.domain.access import resolve_owners
 
-    snapshot_ids = ids.check_all("snap", snapshot_ids or [])
-    limit = pagination.check_max_results(max_results, 5, 1000, bool(snapshot_ids), "snapshotId")
-    fp = pagination.fingerprint("snapshots", ctx.account_id, owner_ids, restorable_by, filters)
-    after = pagination.decode(next_token, fp)
-    try:
-        conditions = filter_sql.build(filters, store.FILTERS, store.c.snapshot_id, ctx.account_id, ctx.now)
-    except filter_sql.UnknownFilter as exc:
-        raise AwsError("InvalidParameterValue", f"The filter '{exc}' is invalid") from None
-    except filter_sql.BadFilterValue as exc:
-        raise AwsError("InvalidParameterValue", str(exc)) from None
+    query = SNAPSHOTS.request(ctx, ids=snapshot_ids, filters=filters, max_results=max_results, next_token=next_token,
+                              criteria=(ctx.account_id, owner_ids, restorable_by, filters))
     me = ctx.account_id
     readable = store.readable_by(me)
     restorable, restorable_branches = _restorable(ctx, restorable_by)
-    if restorable is not None:
-        conditions.append(restorable)
-    if snapshot_ids:
-        branches = [(("ids", snapshot_ids), [readable])]
+    if query.ids:
+        branches = [(("ids", query.ids), [readable])]
     elif owner_ids:
         owners = resolve_owners(ctx, owner_ids)
         branches = [(("owner", o), [] if o == me else [readable]) for o in owners]
@@ -135,11 +129,7 @@ def describe_snapshots(ctx, snapshot_ids, owner_ids, restorable_by, filters, max
         branches = restorable_branches
     else:
         branches = [(("owner", me), []), (("public", None), []), (("grant", me), [])]
-    rows = store.select_branches(ctx.conn, ctx.region, branches, conditions, after, None if limit is None else limit + 1)
-    if snapshot_ids:
-        missing = [s for s in snapshot_ids if s not in {r["snapshot_id"] for r in rows}]
-        if missing and not filters and restorable is None:
-            raise ids.not_found("snap", missing)
-    rows, token = pagination.page(rows, limit, "snapshot_id", fp)
+    conditions = [restorable] if restorable is not None else []
+    rows, token = query.run(branches, conditions, narrowed=restorable is not None)
     own_tags = tag_store.for_resources(ctx.conn, me, [r["snapshot_id"] for r in rows if r["owner_id"] == me])
     return rows, own_tags, token

@@ -1,8 +1,8 @@
 """User tags. They belong to the resource's owner and are shown to no one else."""
 
-from amishare.domain import ids, pagination
+from amishare.domain import ids
+from amishare.domain.listing import Listing
 from amishare.errors import AwsError
-from amishare.store import filters as filter_sql
 from amishare.store import tags as store
 
 MAX_TAGS = 50
@@ -71,35 +71,14 @@ def delete_tags(ctx, resources: list[str], tag_list) -> None:
             store.remove_all(ctx.conn, resource_id)
 
 
+# Tags are listed as rows of their own, by resource and key; tag filters don't apply to them.
+TAGS = Listing("tags", key=("resource_id", "key"), max_results=(5, 1000), branch=store.branch, filters=store.FILTERS)
+
+
 def describe_tags(ctx, filters, max_results, next_token):
-    limit = pagination.check_max_results(max_results, 5, 1000)
-    fp = pagination.fingerprint("tags", filters)
-    after = pagination.decode(next_token, fp, _tag_position)
-    try:
-        conditions = filter_sql.build(
-            [f for f in filters or () if not f.get("Name", "").startswith("tag")],
-            store.FILTERS, None, ctx.account_id, ctx.now,
-        )
-    except filter_sql.UnknownFilter as exc:
-        raise AwsError("InvalidParameterValue", f"The filter '{exc}' is invalid") from None
-    for f in filters or ():
-        if f.get("Name", "").startswith("tag"):
-            raise AwsError("InvalidParameterValue", f"The filter '{f['Name']}' is invalid")
-    rows = store.describe(ctx.conn, ctx.account_id, ctx.region, conditions, after, None if limit is None else limit + 1)
-    token = None
-    if limit is not None and len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        token = pagination.encode(f"{last['resource_id']} {last['key']}", fp)
-    return rows, token
-
-
-def _tag_position(text: str) -> tuple[str, str]:
-    """(resource id, key) of the last tag of a page; resource ids have no spaces, keys may."""
-    resource_id, key = text.split(" ", 1)
-    if not resource_id or not key:
-        raise ValueError(text)
-    return resource_id, key
+    """The caller's own tags (tags are private to the resource's owner)."""
+    query = TAGS.request(ctx, filters=filters, max_results=max_results, next_token=next_token, criteria=(filters,))
+    return query.run([(("owner", ctx.account_id), [])])
 
 
 def check_resource_id(resource_id: str) -> str:

@@ -7,7 +7,8 @@ for, the account that launched them.
 import json
 import secrets
 
-from amishare.domain import access, ids, pagination, tags
+from amishare.domain import access, ids, tags
+from amishare.domain.listing import Listing
 from amishare.errors import AwsError
 from amishare.store import instances as instance_store
 from amishare.store import usage as store
@@ -57,38 +58,24 @@ def _report_shape(row, report_tags) -> dict:
     }
 
 
+REPORTS = Listing("usage-reports", key="report_id", max_results=(1, 1000), branch=store.report_branch)
+ENTRIES = Listing("usage-entries", key=("report_id", "resource_type", "account_id"), max_results=(1, 10000),
+                  branch=store.entry_branch)
+
+
 def describe_reports(ctx, image_ids, report_ids, max_results, next_token):
     from amishare.store import tags as tag_store
 
-    limit = pagination.check_max_results(max_results, 1, 1000)
-    fp = pagination.fingerprint("usage-reports", image_ids, report_ids)
-    rows = store.list_reports(ctx.conn, ctx.account_id, ctx.region, image_ids, report_ids,
-                              pagination.decode(next_token, fp), None if limit is None else limit + 1)
-    rows, token = pagination.page(rows, limit, "report_id", fp)
+    query = REPORTS.request(ctx, max_results=max_results, next_token=next_token, criteria=(image_ids, report_ids))
+    rows, token = query.run([(("owner", ctx.account_id), store.selected(image_ids, report_ids))])
     report_tags = tag_store.for_resources(ctx.conn, ctx.account_id, [r["report_id"] for r in rows])
     return [_report_shape(r, report_tags[r["report_id"]]) for r in rows], token
 
 
 def describe_entries(ctx, image_ids, report_ids, max_results, next_token):
-    limit = pagination.check_max_results(max_results, 1, 10000)
-    reports = store.list_reports(ctx.conn, ctx.account_id, ctx.region, image_ids, report_ids, None, None)
-    by_id = {r["report_id"]: r for r in reports}
-    out = [{
+    query = ENTRIES.request(ctx, max_results=max_results, next_token=next_token, criteria=(image_ids, report_ids))
+    rows, token = query.run([(("owner", ctx.account_id), store.selected(image_ids, report_ids))])
+    return [{
         "ResourceType": e["resource_type"], "ReportId": e["report_id"], "UsageCount": e["usage_count"],
-        "AccountId": e["account_id"], "ImageId": by_id[e["report_id"]]["image_id"],
-        "ReportCreationTime": by_id[e["report_id"]]["created_at"],
-    } for e in store.entries_of(ctx.conn, list(by_id))]
-    fp = pagination.fingerprint("usage-entries", image_ids, report_ids)
-    start = pagination.decode(next_token, fp, _offset) or 0
-    if limit is None:
-        return out[start:], None
-    page = out[start:start + limit]
-    token = pagination.encode(str(start + limit), fp) if start + limit < len(out) else None
-    return page, token
-
-
-def _offset(text: str) -> int:
-    offset = int(text)
-    if offset < 0:
-        raise ValueError(text)
-    return offset
+        "AccountId": e["account_id"], "ImageId": e["image_id"], "ReportCreationTime": e["created_at"],
+    } for e in rows], token

@@ -1,9 +1,9 @@
 """EBS volumes."""
 
-from amishare.domain import ids, keys, lifecycle, ownership, pagination, productcodes, tags
+from amishare.domain import ids, keys, lifecycle, ownership, productcodes, tags
+from amishare.domain.listing import Listing, owned
 from amishare.domain.regions import check_zone
 from amishare.errors import AwsError
-from amishare.store import filters as filter_sql
 from amishare.store import settings as settings_store
 from amishare.store import tags as tag_store
 from amishare.store import volumes as store
@@ -134,24 +134,14 @@ def delete_volume(ctx, volume_id):
     remove_volume(ctx, row)
 
 
+VOLUMES = Listing("volumes", key="volume_id", max_results=(5, 500), branch=store.branch, filters=store.FILTERS,
+                  tag_column=store.c.volume_id, id_prefix="vol", ids_param="volumeId")
+
+
 def describe_volumes(ctx, volume_ids, filters, max_results, next_token):
-    volume_ids = ids.check_all("vol", volume_ids or [])
-    limit = pagination.check_max_results(max_results, 5, 500, bool(volume_ids), "volumeId")
-    fp = pagination.fingerprint("volumes", ctx.account_id, filters)
-    after = pagination.decode(next_token, fp)
-    try:
-        conditions = filter_sql.build(filters, store.FILTERS, store.c.volume_id, ctx.account_id, ctx.now)
-    except filter_sql.UnknownFilter as exc:
-        raise AwsError("InvalidParameterValue", f"The filter '{exc}' is invalid") from None
-    except filter_sql.BadFilterValue as exc:
-        raise AwsError("InvalidParameterValue", str(exc)) from None
-    rows = store.list_owned(ctx.conn, ctx.account_id, ctx.region, volume_ids, conditions, after,
-                            None if limit is None else limit + 1)
-    if volume_ids and not filters:
-        found = {r["volume_id"] for r in rows}
-        missing = [v for v in volume_ids if v not in found]
-        if missing:
-            raise ids.not_found("vol", missing)
-    rows, token = pagination.page(rows, limit, "volume_id", fp)
+    """The caller's own volumes (volumes are never shared)."""
+    query = VOLUMES.request(ctx, ids=volume_ids, filters=filters, max_results=max_results, next_token=next_token,
+                            criteria=(ctx.account_id, filters))
+    rows, token = query.run(owned(ctx, query.ids))
     own_tags = tag_store.for_resources(ctx.conn, ctx.account_id, [r["volume_id"] for r in rows])
     return rows, own_tags, token

@@ -135,6 +135,35 @@ def owner_alias_condition(owner_column, values):
     return owner_column.in_(select(accounts.c.account_id).where(match_text(accounts.c.alias, aliases)))
 
 
+# Builders of filter tables: each gives the function(values, now) -> condition that a
+# table of filters maps a filter name to.
+
+
+def text(column):
+    return lambda values, now: match_text(column, values)
+
+
+def boolean(column):
+    return lambda values, now: match_bool(column, values)
+
+
+def integer(column):
+    return lambda values, now: match_int(column, values)
+
+
+def timestamp(column):
+    return lambda values, now: match_time(column, values)
+
+
+def state(table):
+    """The state of a resource with a timed lifecycle, as it has settled by now."""
+    return lambda values, now: match_text(settled_state(table, now), values)
+
+
+def owner_alias(owner_column):
+    return lambda values, now: owner_alias_condition(owner_column, values)
+
+
 def build(filters, table_filters: dict, resource_column, owner_id: str, now: float):
     """`table_filters` maps a filter name to a function(values, now) -> condition."""
     conditions = []

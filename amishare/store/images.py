@@ -1,19 +1,21 @@
 """SQL for images, their block devices, product codes and launch permissions."""
 
-from sqlalchemy import and_, bindparam, case, delete, exists, false, func, insert, literal, null, or_, select, true, union_all, update
+from sqlalchemy import and_, bindparam, case, delete, exists, false, func, insert, literal, null, or_, select, true, update
 
 from amishare.store.filters import (
+    boolean,
     match_bool,
     match_condition,
     match_int,
     match_text,
-    match_time,
-    owner_alias_condition,
+    owner_alias,
     settled_state,
+    state,
+    text,
+    timestamp,
 )
 from amishare.store import paging
 from amishare.store.columns import check_fits
-from amishare.store.db import check_deadline
 from amishare.store.schema import (
     image_block_devices as bdm,
     image_launch_permissions as lp,
@@ -28,10 +30,6 @@ def _bdm_exists(condition):
     return exists(select(literal(1)).where(bdm.c.image_id == c.image_id, condition))
 
 
-def _text(column):
-    return lambda values, now: match_text(column, values)
-
-
 # The reason EC2 gives for an image in the failed state (the only state with a reason).
 FAILED_STATE_REASON = {"Code": "Client.InvalidSnapshot", "Message": "Failed"}
 
@@ -44,42 +42,42 @@ def _state_reason(key):
 
 
 FILTERS = {
-    "architecture": _text(c.architecture),
+    "architecture": text(c.architecture),
     "block-device-mapping.delete-on-termination": lambda v, now: _bdm_exists(match_bool(bdm.c.delete_on_termination, v)),
     "block-device-mapping.device-name": lambda v, now: _bdm_exists(match_text(bdm.c.device_name, v)),
     "block-device-mapping.snapshot-id": lambda v, now: _bdm_exists(match_text(bdm.c.snapshot_id, v)),
     "block-device-mapping.volume-size": lambda v, now: _bdm_exists(match_int(bdm.c.volume_size, v)),
     "block-device-mapping.volume-type": lambda v, now: _bdm_exists(match_text(bdm.c.volume_type, v)),
     "block-device-mapping.encrypted": lambda v, now: _bdm_exists(match_bool(bdm.c.encrypted, v)),
-    "creation-date": lambda v, now: match_time(c.created_at, v),
-    "deprecation-time": lambda v, now: match_time(c.deprecation_time, v),
-    "description": _text(c.description),
-    "ena-support": lambda v, now: match_bool(c.ena_support, v),
-    "hypervisor": lambda v, now: match_text(literal("xen"), v),
-    "image-id": _text(c.image_id),
-    "image-type": _text(c.image_type),
-    "is-public": lambda v, now: match_bool(c.is_public, v),
-    "kernel-id": _text(c.kernel_id),
-    "manifest-location": _text(c.image_location),
-    "name": _text(c.name),
-    "owner-alias": lambda v, now: owner_alias_condition(c.owner_id, v),
-    "owner-id": _text(c.owner_id),
-    "platform": _text(c.platform),
-    "platform-details": _text(c.platform_details),
+    "creation-date": timestamp(c.created_at),
+    "deprecation-time": timestamp(c.deprecation_time),
+    "description": text(c.description),
+    "ena-support": boolean(c.ena_support),
+    "hypervisor": text(literal("xen")),
+    "image-id": text(c.image_id),
+    "image-type": text(c.image_type),
+    "is-public": boolean(c.is_public),
+    "kernel-id": text(c.kernel_id),
+    "manifest-location": text(c.image_location),
+    "name": text(c.name),
+    "owner-alias": owner_alias(c.owner_id),
+    "owner-id": text(c.owner_id),
+    "platform": text(c.platform),
+    "platform-details": text(c.platform_details),
     "product-code": lambda v, now: exists(select(literal(1)).where(pc.c.image_id == c.image_id, match_text(pc.c.product_code, v))),
     "product-code.type": lambda v, now: exists(select(literal(1)).where(pc.c.image_id == c.image_id, match_text(pc.c.product_code_type, v))),
-    "ramdisk-id": _text(c.ramdisk_id),
-    "root-device-name": _text(c.root_device_name),
-    "root-device-type": _text(c.root_device_type),
-    "source-image-id": _text(c.source_image_id),
-    "source-image-region": _text(c.source_image_region),
-    "source-instance-id": _text(c.source_instance_id),
-    "sriov-net-support": _text(c.sriov_net_support),
-    "state": lambda v, now: match_text(settled_state(images, now), v),
-    "usage-operation": _text(c.usage_operation),
-    "virtualization-type": _text(c.virtualization_type),
-    "boot-mode": _text(c.boot_mode),
-    "imds-support": _text(c.imds_support),
+    "ramdisk-id": text(c.ramdisk_id),
+    "root-device-name": text(c.root_device_name),
+    "root-device-type": text(c.root_device_type),
+    "source-image-id": text(c.source_image_id),
+    "source-image-region": text(c.source_image_region),
+    "source-instance-id": text(c.source_instance_id),
+    "sriov-net-support": text(c.sriov_net_support),
+    "state": state(images),
+    "usage-operation": text(c.usage_operation),
+    "virtualization-type": text(c.virtualization_type),
+    "boot-mode": text(c.boot_mode),
+    "imds-support": text(c.imds_support),
     # Allowed AMIs is not configured for any account, so every image is allowed.
     "image-allowed": lambda v, now: match_condition(true(), v),
     "state-reason-code": _state_reason("Code"),
@@ -128,7 +126,8 @@ def not_deprecated(account_id, now):
     return or_(c.owner_id == account_id, c.deprecation_time.is_(None), c.deprecation_time > now)
 
 
-def _branch_query(region, driver, conditions, after, limit):
+def branch(region, driver):
+    """The index range of one DescribeImages branch (see store.paging), and its key."""
     kind, value = driver
     if kind == "grant":
         grantee_type, grantee = value
@@ -137,43 +136,17 @@ def _branch_query(region, driver, conditions, after, limit):
             .join(lp, lp.c.image_id == c.image_id)
             .where(lp.c.grantee_type == grantee_type, lp.c.grantee == grantee, lp.c.region == region)
         )
-        order = lp.c.image_id
-    else:
-        query = select(images).where(c.region == region)
-        if kind == "owner":
-            query = query.where(c.owner_id == value)
-        elif kind == "public":
-            query = query.where(c.is_public == true())
-        elif kind == "owner_public":
-            query = query.where(c.owner_id == value, c.is_public == true())
-        elif kind == "owners_public":
-            query = query.where(c.owner_id.in_(list(value)), c.is_public == true())
-        elif kind == "ids":
-            query = query.where(c.image_id.in_(list(value)))
-        order = c.image_id
-    return paging.keyset(query.where(*conditions), order, after, limit)
+        return query, lp.c.image_id
+    if kind == "owner_public":
+        return select(images).where(c.region == region, c.owner_id == value, c.is_public == true()), c.image_id
+    if kind == "owners_public":
+        return select(images).where(c.region == region, c.owner_id.in_(list(value)), c.is_public == true()), c.image_id
+    return paging.driven(images, c.image_id, region, driver)
 
 
 def select_branches(conn, region, branches, conditions, after=None, limit=None):
-    """Union of index-driven branches, each (driver, extra_conditions), ordered by image id.
-
-    Each branch reads at most `limit` rows from its own index range, so the cost
-    follows the page size, not the catalog size.
-    """
-    rows = []
-    for start in range(0, len(branches), _BRANCHES_PER_STATEMENT):
-        check_deadline()
-        queries = [_branch_query(region, driver, list(conditions) + list(extra), after, limit)
-                   for driver, extra in branches[start:start + _BRANCHES_PER_STATEMENT]]
-        statement = queries[0] if len(queries) == 1 else union_all(*(select(q.subquery()) for q in queries))
-        rows.extend(conn.execute(statement).mappings().all())
-    rows.sort(key=lambda r: r["image_id"])
-    return paging.merge([rows], "image_id", limit)
-
-
-# Branches are sent to the database together, as one UNION ALL each (one round trip,
-# within SQLite's limit on compound selects).
-_BRANCHES_PER_STATEMENT = 100
+    """Union of index-driven branches, each (driver, extra_conditions), ordered by image id."""
+    return paging.select_branches(conn, lambda driver: branch(region, driver), branches, conditions, after, limit)
 
 
 _BY_IDS = select(images).where(c.image_id.in_(bindparam("ids", expanding=True)), c.region == bindparam("region")).order_by(c.image_id)

@@ -1,6 +1,6 @@
 from sqlalchemy import insert, select, update
 
-from amishare.store.filters import match_text, match_time, settled_state
+from amishare.store.filters import settled_state, state, text, timestamp
 from amishare.store import paging
 from amishare.store.columns import check_fits
 from amishare.store.schema import instances
@@ -8,19 +8,19 @@ from amishare.store.schema import instances
 c = instances.c
 
 FILTERS = {
-    "instance-id": lambda v, now: match_text(c.instance_id, v),
-    "instance-state-name": lambda v, now: match_text(settled_state(instances, now), v),
-    "image-id": lambda v, now: match_text(c.image_id, v),
-    "instance-type": lambda v, now: match_text(c.instance_type, v),
-    "availability-zone": lambda v, now: match_text(c.availability_zone, v),
-    "reservation-id": lambda v, now: match_text(c.reservation_id, v),
-    "owner-id": lambda v, now: match_text(c.owner_id, v),
-    "key-name": lambda v, now: match_text(c.key_name, v),
-    "launch-time": lambda v, now: match_time(c.launch_time, v),
-    "architecture": lambda v, now: match_text(c.architecture, v),
-    "private-ip-address": lambda v, now: match_text(c.private_ip, v),
-    "root-device-type": lambda v, now: match_text(c.root_device_type, v),
-    "platform": lambda v, now: match_text(c.platform, v),
+    "instance-id": text(c.instance_id),
+    "instance-state-name": state(instances),
+    "image-id": text(c.image_id),
+    "instance-type": text(c.instance_type),
+    "availability-zone": text(c.availability_zone),
+    "reservation-id": text(c.reservation_id),
+    "owner-id": text(c.owner_id),
+    "key-name": text(c.key_name),
+    "launch-time": timestamp(c.launch_time),
+    "architecture": text(c.architecture),
+    "private-ip-address": text(c.private_ip),
+    "root-device-type": text(c.root_device_type),
+    "platform": text(c.platform),
 }
 
 
@@ -28,11 +28,9 @@ def get(conn, instance_id):
     return conn.execute(select(instances).where(c.instance_id == instance_id)).mappings().first()
 
 
-def list_owned(conn, owner_id, region, ids, conditions, after, limit):
-    query = select(instances).where(c.owner_id == owner_id, c.region == region, *conditions)
-    if ids:
-        query = query.where(c.instance_id.in_(list(ids)))
-    return paging.page(conn, query, c.instance_id, after, limit)
+def branch(region, driver):
+    """The index range of one DescribeInstances branch (see store.paging), and its key."""
+    return paging.driven(instances, c.instance_id, region, driver)
 
 
 def insert_instances(conn, rows) -> None:

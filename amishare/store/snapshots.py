@@ -1,6 +1,6 @@
 from sqlalchemy import case, delete, exists, false, insert, literal, select, true, update
 
-from amishare.store.filters import match_bool, match_int, match_text, match_time, owner_alias_condition, settled_state
+from amishare.store.filters import boolean, integer, match_text, owner_alias, settled_state, state, text, timestamp
 from amishare.store import paging
 from amishare.store.columns import check_fits
 from amishare.store.schema import snapshot_volume_permissions as perms
@@ -9,19 +9,19 @@ from amishare.store.schema import snapshots
 c = snapshots.c
 
 FILTERS = {
-    "description": lambda v, now: match_text(c.description, v),
-    "encrypted": lambda v, now: match_bool(c.encrypted, v),
-    "owner-alias": lambda v, now: owner_alias_condition(c.owner_id, v),
-    "owner-id": lambda v, now: match_text(c.owner_id, v),
+    "description": text(c.description),
+    "encrypted": boolean(c.encrypted),
+    "owner-alias": owner_alias(c.owner_id),
+    "owner-id": text(c.owner_id),
     "progress": lambda v, now: match_text(
         case((settled_state(snapshots, now) == "completed", literal("100%")), else_=literal("0%")), v
     ),
-    "snapshot-id": lambda v, now: match_text(c.snapshot_id, v),
-    "start-time": lambda v, now: match_time(c.start_time, v),
-    "status": lambda v, now: match_text(settled_state(snapshots, now), v),
-    "storage-tier": lambda v, now: match_text(literal("standard"), v),
-    "volume-id": lambda v, now: match_text(c.volume_id, v),
-    "volume-size": lambda v, now: match_int(c.volume_size, v),
+    "snapshot-id": text(c.snapshot_id),
+    "start-time": timestamp(c.start_time),
+    "status": state(snapshots),
+    "storage-tier": text(literal("standard")),
+    "volume-id": text(c.volume_id),
+    "volume-size": integer(c.volume_size),
 }
 
 
@@ -38,29 +38,15 @@ def restorable_by(account_ids):
     return exists(select(literal(1)).where(grant.c.snapshot_id == c.snapshot_id, grant.c.grantee.in_(list(account_ids))))
 
 
-def _branch_query(region, driver, conditions, after, limit):
+def branch(region, driver):
+    """The index range of one DescribeSnapshots branch (see store.paging), and its key."""
     kind, value = driver
     if kind == "grant":
         query = select(snapshots).join(perms, perms.c.snapshot_id == c.snapshot_id).where(
             perms.c.grantee == value, perms.c.region == region
         )
-    else:
-        query = select(snapshots).where(c.region == region)
-        if kind == "owner":
-            query = query.where(c.owner_id == value)
-        elif kind == "public":
-            query = query.where(c.is_public == true())
-        elif kind == "ids":
-            query = query.where(c.snapshot_id.in_(list(value)))
-    return paging.keyset(query.where(*conditions), c.snapshot_id, after, limit)
-
-
-def select_branches(conn, region, branches, conditions, after=None, limit=None):
-    streams = [
-        conn.execute(_branch_query(region, driver, list(conditions) + list(extra), after, limit)).mappings().all()
-        for driver, extra in branches
-    ]
-    return paging.merge(streams, "snapshot_id", limit)
+        return query, perms.c.snapshot_id  # the grantee index's order
+    return paging.driven(snapshots, c.snapshot_id, region, driver)
 
 
 def get(conn, snapshot_id):

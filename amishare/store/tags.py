@@ -1,15 +1,16 @@
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 
-from amishare.store.filters import match_text
+from amishare.store import paging
+from amishare.store.filters import text
 from amishare.store.schema import tags
 
 c = tags.c
 
 FILTERS = {
-    "key": lambda v, now: match_text(c.key, v),
-    "value": lambda v, now: match_text(c.value, v),
-    "resource-id": lambda v, now: match_text(c.resource_id, v),
-    "resource-type": lambda v, now: match_text(c.resource_type, v),
+    "key": text(c.key),
+    "value": text(c.value),
+    "resource-id": text(c.resource_id),
+    "resource-type": text(c.resource_type),
 }
 
 
@@ -55,12 +56,7 @@ def remove_all(conn, resource_id) -> None:
     conn.execute(delete(tags).where(c.resource_id == resource_id))
 
 
-def describe(conn, owner_id, region, conditions, after, limit):
-    query = select(tags).where(c.owner_id == owner_id, c.region == region, *conditions)
-    if after:
-        resource_id, key = after
-        query = query.where(or_(c.resource_id > resource_id, and_(c.resource_id == resource_id, c.key > key)))
-    query = query.order_by(c.resource_id, c.key)
-    if limit is not None:
-        query = query.limit(limit)
-    return conn.execute(query).mappings().all()
+def branch(region, driver):
+    """The index range of one DescribeTags branch (see store.paging): the owner's tags, by
+    resource and key."""
+    return paging.driven(tags, (c.resource_id, c.key), region, driver)

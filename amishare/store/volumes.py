@@ -1,6 +1,6 @@
 from sqlalchemy import case, delete, insert, literal, select, update
 
-from amishare.store.filters import match_bool, match_int, match_text, match_time, settled_state
+from amishare.store.filters import boolean, integer, match_text, state, text, timestamp
 from amishare.store import paging
 from amishare.store.columns import check_fits
 from amishare.store.schema import volumes
@@ -8,25 +8,21 @@ from amishare.store.schema import volumes
 c = volumes.c
 
 
-def _status(now):
-    return settled_state(volumes, now)
-
-
 FILTERS = {
-    "attachment.attach-time": lambda v, now: match_time(c.attach_time, v),
-    "attachment.delete-on-termination": lambda v, now: match_bool(c.delete_on_termination, v),
-    "attachment.device": lambda v, now: match_text(c.device, v),
-    "attachment.instance-id": lambda v, now: match_text(c.instance_id, v),
+    "attachment.attach-time": timestamp(c.attach_time),
+    "attachment.delete-on-termination": boolean(c.delete_on_termination),
+    "attachment.device": text(c.device),
+    "attachment.instance-id": text(c.instance_id),
     "attachment.status": lambda v, now: match_text(case((c.instance_id.is_not(None), literal("attached")), else_=literal("")), v),
-    "availability-zone": lambda v, now: match_text(c.availability_zone, v),
-    "create-time": lambda v, now: match_time(c.created_at, v),
-    "encrypted": lambda v, now: match_bool(c.encrypted, v),
-    "multi-attach-enabled": lambda v, now: match_bool(c.multi_attach, v),
-    "size": lambda v, now: match_int(c.size, v),
-    "snapshot-id": lambda v, now: match_text(c.snapshot_id, v),
-    "status": lambda v, now: match_text(_status(now), v),
-    "volume-id": lambda v, now: match_text(c.volume_id, v),
-    "volume-type": lambda v, now: match_text(c.volume_type, v),
+    "availability-zone": text(c.availability_zone),
+    "create-time": timestamp(c.created_at),
+    "encrypted": boolean(c.encrypted),
+    "multi-attach-enabled": boolean(c.multi_attach),
+    "size": integer(c.size),
+    "snapshot-id": text(c.snapshot_id),
+    "status": state(volumes),
+    "volume-id": text(c.volume_id),
+    "volume-type": text(c.volume_type),
 }
 
 
@@ -34,11 +30,9 @@ def get(conn, volume_id):
     return conn.execute(select(volumes).where(c.volume_id == volume_id)).mappings().first()
 
 
-def list_owned(conn, owner_id, region, ids, conditions, after, limit):
-    query = select(volumes).where(c.owner_id == owner_id, c.region == region, *conditions)
-    if ids:
-        query = query.where(c.volume_id.in_(list(ids)))
-    return paging.page(conn, query, c.volume_id, after, limit)
+def branch(region, driver):
+    """The index range of one DescribeVolumes branch (see store.paging), and its key."""
+    return paging.driven(volumes, c.volume_id, region, driver)
 
 
 def attached_to(conn, instance_ids) -> dict[str, list]:
