@@ -208,3 +208,41 @@ def test_cross_account_pipeline_role_publishes_and_a_recipient_role_launches(ser
     assert [i["ImageId"] for i in recipient_session.describe_images(ExecutableUsers=["self"])["Images"]] == [image]
     instance = launch(recipient_session, image)
     assert server.client(recipient).describe_instances(InstanceIds=[instance])["Reservations"][0]["OwnerId"] == recipient.account_id
+
+
+def test_key_policies_combine_with_identity_policies(server, alice, bob):
+    """Seed 004's key policies with IAM: a key policy that names the account delegates to the
+    account's IAM policies; one that names a user is enough in its own account; across accounts
+    both the key policy and the caller's identity policies must allow."""
+    kms = server.client(alice, "kms")
+    delegating = kms.create_key()["KeyMetadata"]["Arn"]  # the default policy: the account (root) may do everything
+    plain = server.new_user(alice, "plain")
+    message = expect_error(lambda: server.client(plain, "kms").describe_key(KeyId=delegating), "AccessDeniedException")
+    assert f"on resource: {delegating} because no identity-based policy allows the kms:DescribeKey action" in message
+    server.client(alice, "iam").put_user_policy(UserName="plain", PolicyName="kms-read", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": delegating}))
+    server.client(plain, "kms").describe_key(KeyId=delegating)
+    expect_error(lambda: server.client(plain, "kms").disable_key(KeyId=delegating), "AccessDeniedException")
+    assert kms.describe_key(KeyId=delegating)["KeyMetadata"]["Enabled"] is True
+
+    named = server.new_user(alice, "named")
+    only_named = kms.create_key(BypassPolicyLockoutSafetyCheck=True, Policy=policy_document(
+        {"Sid": "NamedUserOnly", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{alice.account_id}:user/named"},
+         "Action": "kms:*", "Resource": "*"}))["KeyMetadata"]["Arn"]
+    server.client(named, "kms").describe_key(KeyId=only_named)  # no identity policy needed: the key policy names it
+    message = expect_error(lambda: kms.describe_key(KeyId=only_named), "AccessDeniedException")
+    assert "because no resource-based policy allows the kms:DescribeKey action" in message
+
+    shared = kms.create_key(Policy=policy_document(
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{alice.account_id}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Allow use of the key by the other account", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{bob.account_id}:root"},
+         "Action": ["kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt", "kms:ReEncrypt*"], "Resource": "*"}))["KeyMetadata"]["Arn"]
+    server.client(bob, "kms").describe_key(KeyId=shared)
+    outsider = server.new_user(bob, "outsider")
+    expect_error(lambda: server.client(outsider, "kms").describe_key(KeyId=shared), "AccessDeniedException")
+    server.client(bob, "iam").put_user_policy(UserName="outsider", PolicyName="use-key", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": shared}))
+    server.client(outsider, "kms").describe_key(KeyId=shared)
+    expect_error(lambda: server.client(bob, "kms").disable_key(KeyId=shared), "AccessDeniedException")

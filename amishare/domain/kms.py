@@ -6,7 +6,8 @@ import re
 import secrets
 import uuid
 
-from amishare.domain import organizations, pagination, policy
+from amishare.domain import authz, organizations, pagination, policy
+from amishare.domain.resources import Resource
 from amishare.errors import AwsError
 from amishare.store import kms as store
 
@@ -102,13 +103,46 @@ def _context(ctx, key_row, via_ec2: bool) -> dict:
 
 
 def decide(ctx, key_row, action: str, via_ec2: bool = False) -> str:
-    """Allow, Deny or NotApplicable for the caller doing `action` on the key: key policy, then grants."""
-    document = policy.load_stored(key_row["policy"])
-    request = policy.Request(ctx.account_id, action, key_arn(key_row), _context(ctx, key_row, via_ec2))
-    decision = policy.evaluate(document, request)
-    if decision == policy.NOT_APPLICABLE and _granting(ctx, key_row, action):
+    """Allow, Deny or NotApplicable for the caller doing `action` on the key, as the one evaluation
+    (domain/authz.py) decides it: the key policy (or a grant) with the caller's own policies and SCPs."""
+    resource = as_resource(ctx, key_row, via_ec2)
+    target = authz.Target(action, resource.arn, resource.account_id, resource.policy, resource.policy_required,
+                          resource.grants_allow(ctx.principal, action))
+    context = {**authz.request_context(ctx.conn, ctx.principal, ctx.region, ctx.now, ctx.source_ip,
+                                       ctx.secure_transport), **resource.context}
+    decision = authz.decide(ctx.conn, ctx.principal, target, context, authz.scp_levels(ctx.conn, ctx.principal))
+    if decision.allowed:
         return policy.ALLOW
-    return decision
+    return policy.DENY if decision.explicit_deny else policy.NOT_APPLICABLE
+
+
+def as_resource(ctx, key_row, via_ec2: bool = False) -> Resource:
+    """The key as authorization sees it: its ARN, owner, key policy (the only authority over it),
+    grants (with the operations each allows to a call that carries no encryption context) and
+    the KMS condition keys."""
+    grants = []
+    for grant in store.grants(ctx.conn, key_row["key_id"]):
+        constrained = bool(json.loads(grant["grant_constraints"] or "{}"))
+        operations = [op for op in json.loads(grant["operations"])
+                      if not constrained or op in UNCONSTRAINED_OPERATIONS or op == "CreateGrant"]
+        grants.append((grant["grantee_principal"], frozenset(f"kms:{op}" for op in operations)))
+    context = {"kms:calleraccount": [ctx.account_id]}
+    if via_ec2:
+        context["kms:viaservice"] = [f"ec2.{key_row['region']}.amazonaws.com"]
+    return Resource(key_arn(key_row), key_row["account_id"], context, policy.load_stored(key_row["policy"]), True,
+                    tuple(grants))
+
+
+def key_resource(ctx, key_ref: str, allow_alias: bool = True) -> Resource:
+    """The key a call names, for the authorization step; an unknown key is NotFoundException first."""
+    return as_resource(ctx, resolve(ctx, key_ref, allow_alias))
+
+
+def alias_resource(ctx, alias_name: str) -> list[Resource]:
+    """The key an alias of the caller's points to (none when there is no such alias)."""
+    alias = store.alias(ctx.conn, ctx.account_id, ctx.region, alias_name) if isinstance(alias_name, str) else None
+    row = store.key(ctx.conn, alias["key_id"]) if alias else None
+    return [as_resource(ctx, row)] if row is not None else []
 
 
 def _callers_grants(ctx, key_row) -> list[dict]:
@@ -137,11 +171,6 @@ def _denied(ctx, key_row, action: str) -> AwsError:
         f"User: arn:aws:iam::{ctx.account_id}:root is not authorized to perform: {action} on resource: "
         f"{key_arn(key_row)} because no resource-based policy allows the {action} action",
     )
-
-
-def _authorize(ctx, key_row, action: str) -> None:
-    if decide(ctx, key_row, action) != policy.ALLOW:
-        raise _denied(ctx, key_row, action)
 
 
 def resolve(ctx, key_ref: str, allow_alias: bool = True, region: str | None = None):
@@ -253,16 +282,13 @@ def _check_tags(tags: list) -> None:
 
 
 def describe_key(ctx, key_ref) -> dict:
-    row = resolve(ctx, key_ref)
-    _authorize(ctx, row, "kms:DescribeKey")
-    return metadata(row)
+    return metadata(resolve(ctx, key_ref))
 
 
 def _own_key(ctx, key_ref, action: str):
     row = resolve(ctx, key_ref, allow_alias=False)
     if row["account_id"] != ctx.account_id:
         raise _not_found(key_arn(row), ctx.account_id, ctx.region)
-    _authorize(ctx, row, action)
     if row["key_manager"] == "AWS" and action not in ("kms:GetKeyPolicy", "kms:ListKeyPolicies", "kms:DescribeKey"):
         raise AwsError("AccessDeniedException", f"{action} is not permitted on an AWS managed key.")
     return row
@@ -308,9 +334,6 @@ def delete_alias(ctx, alias_name) -> None:
     alias = store.alias(ctx.conn, ctx.account_id, ctx.region, alias_name)
     if alias is None or alias_name.startswith("alias/aws/"):
         raise AwsError("NotFoundException", f"Alias arn:aws:kms:{ctx.region}:{ctx.account_id}:{alias_name} is not found.")
-    row = store.key(ctx.conn, alias["key_id"])
-    if row is not None:
-        _authorize(ctx, row, "kms:DeleteAlias")
     store.delete_alias(ctx.conn, ctx.account_id, ctx.region, alias_name)
 
 
@@ -457,7 +480,6 @@ def create_grant(ctx, params) -> tuple[str, str]:
 
 def list_grants(ctx, key_ref, limit=None, marker=None, grant_id=None, grantee=None):
     row = resolve(ctx, key_ref, allow_alias=False)
-    _authorize(ctx, row, "kms:ListGrants")
     limit = _limit(limit, default=50, high=100)
     fp = pagination.fingerprint("kms-grants", row["key_id"], grant_id, grantee)
     rows = store.grants(ctx.conn, row["key_id"], grant_id, grantee, _after(marker, fp), limit + 1)
@@ -473,7 +495,6 @@ def list_grants(ctx, key_ref, limit=None, marker=None, grant_id=None, grantee=No
 
 def revoke_grant(ctx, key_ref, grant_id) -> None:
     row = resolve(ctx, key_ref, allow_alias=False)
-    _authorize(ctx, row, "kms:RevokeGrant")
     if store.delete_grant(ctx.conn, row["key_id"], grant_id) == 0:
         raise AwsError("NotFoundException", f"Grant ID {grant_id} not found")
 
