@@ -246,3 +246,34 @@ def test_key_policies_combine_with_identity_policies(server, alice, bob):
         {"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": shared}))
     server.client(outsider, "kms").describe_key(KeyId=shared)
     expect_error(lambda: server.client(bob, "kms").disable_key(KeyId=shared), "AccessDeniedException")
+
+
+def test_simulation_answers_from_the_same_evaluation(server, alice):
+    iam = server.client(alice, "iam")
+    developer = server.new_user(alice, "sim-dev", [EC2_FULL])
+    iam.put_user_policy(UserName="sim-dev", PolicyName="no-bpa", PolicyDocument=policy_document(
+        {"Effect": "Deny", "Action": BPA_ACTIONS, "Resource": "*"}))
+    user_arn = f"arn:aws:iam::{alice.account_id}:user/sim-dev"
+    results = iam.simulate_principal_policy(PolicySourceArn=user_arn, ActionNames=[
+        "ec2:DisableImageBlockPublicAccess", "ec2:DescribeImages", "kms:CreateKey"])["EvaluationResults"]
+    decisions = {r["EvalActionName"]: r for r in results}
+    assert decisions["ec2:DisableImageBlockPublicAccess"]["EvalDecision"] == "explicitDeny"
+    assert {(m["SourcePolicyId"], m["SourcePolicyType"]) for m in decisions["ec2:DisableImageBlockPublicAccess"]["MatchedStatements"]} \
+        >= {("no-bpa", "user")}
+    assert decisions["ec2:DescribeImages"]["EvalDecision"] == "allowed"
+    assert decisions["ec2:DescribeImages"]["MatchedStatements"][0]["SourcePolicyId"] == EC2_FULL
+    assert decisions["kms:CreateKey"]["EvalDecision"] == "implicitDeny"
+    # What the simulator says is what a call gets.
+    expect_error(lambda: server.client(developer).disable_image_block_public_access(), "UnauthorizedOperation")
+    server.client(developer).describe_images(Owners=["self"])
+    expect_error(lambda: server.client(developer, "kms").create_key(), "AccessDeniedException")
+
+    custom = iam.simulate_custom_policy(
+        PolicyInputList=[policy_document({"Effect": "Allow", "Action": "ec2:*", "Resource": "*",
+                                          "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}})],
+        ActionNames=["ec2:RunInstances"],
+        ContextEntries=[{"ContextKeyName": "aws:RequestedRegion", "ContextKeyValues": ["eu-west-1"],
+                         "ContextKeyType": "string"}])["EvaluationResults"]
+    assert custom[0]["EvalDecision"] == "allowed"
+    expect_error(lambda: iam.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{alice.account_id}:user/ghost",
+                                                       ActionNames=["ec2:DescribeImages"]), "NoSuchEntity", 404)

@@ -455,6 +455,13 @@ def evaluate(document, request: Request) -> str:
     return decision
 
 
+def matching(document, request: Request) -> list[tuple[int, str]]:
+    """(index, effect) of every statement of the document that applies to the request: what
+    evaluate() decided from, for explanations (simulation, access analysis)."""
+    compiled = document if isinstance(document, Policy) else _compiled(document)
+    return [(i, st.effect) for i, st in enumerate(compiled.statements) if _statement_applies(st, request)]
+
+
 def identity_statement(statement) -> Statement:
     """One statement of an identity-style document (an IAM identity policy, a service control
     policy), compiled: it names no Principal, and one that leaves Resource out covers every

@@ -3,6 +3,7 @@ policies, permissions boundaries and tags."""
 
 from amishare.domain import iam_entities as entities
 from amishare.domain import iam_policies as policies
+from amishare.domain import iam_simulation as simulation
 from amishare.domain import resources
 from amishare.services import default_resources, operation
 
@@ -334,6 +335,17 @@ for _kind in ("user", "role"):
 @operation(SERVICE)
 def get_account_authorization_details(ctx, params):
     return entities.authorization_details(ctx, params.get("Filter"))
+
+
+
+@operation(SERVICE)
+def simulate_principal_policy(ctx, params):
+    return simulation.simulate_principal(ctx, params)
+
+
+@operation(SERVICE)
+def simulate_custom_policy(ctx, params):
+    return simulation.simulate_custom(ctx, params)
 
 
 default_resources(SERVICE, resources.iam_entity)  # IAM names the user, role, group or policy a call acts on
