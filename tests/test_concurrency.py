@@ -104,3 +104,20 @@ def test_concurrent_policy_changes_keep_the_scp_limits(busy_server):
     outcomes = _outcomes([(lambda c=clients[i], p=p: c.detach_policy(PolicyId=p, TargetId=root)) for i, p in enumerate(attached)])
     assert outcomes.count("ok") == 4 and set(outcomes) <= {"ok", "ConstraintViolationException"}, outcomes
     assert len(orgs.list_policies_for_target(TargetId=root, Filter="SERVICE_CONTROL_POLICY")["Policies"]) == 1
+
+
+def test_policy_changes_apply_at_once_in_every_worker(busy_server):
+    """Workers cache the compiled policies of a principal; an IAM change in the account makes
+    every worker read them again on the next request."""
+    srv = busy_server
+    owner = srv.new_account()
+    user = srv.new_user(owner, "cached", ["arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"])
+    clients = [srv.client(user) for _ in range(4)]
+    assert set(_outcomes([(lambda c=c: c.describe_images(Owners=["self"])) for c in clients * 3])) == {"ok"}
+    iam = srv.client(owner, "iam")
+    iam.put_user_policy(UserName="cached", PolicyName="deny", PolicyDocument=(
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:DescribeImages","Resource":"*"}]}'))
+    assert set(_outcomes([(lambda c=c: c.describe_images(Owners=["self"])) for c in clients * 3])) == {"UnauthorizedOperation"}
+    iam.delete_user_policy(UserName="cached", PolicyName="deny")
+    iam.detach_user_policy(UserName="cached", PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess")
+    assert set(_outcomes([(lambda c=c: c.describe_images(Owners=["self"])) for c in clients * 3])) == {"UnauthorizedOperation"}

@@ -15,6 +15,7 @@ from amishare.application.authorize import authorize
 from amishare.application.call import Call, Outcome
 from amishare.application.identity import Identities
 from amishare.application.limits import bound_request
+from amishare.application.policy_changes import note_policy_changes
 from amishare.config import Settings
 from amishare.domain.context import Ctx
 from amishare.domain.secretbox import SecretBox
@@ -40,6 +41,8 @@ class Application:
         self.identities = Identities(store, box)
         # Run in order inside the call's transaction, before the handler.
         self.before: list[Step] = [bound_request, authorize]
+        # Run in order inside the call's transaction, after the handler.
+        self.after: list[Step] = [note_policy_changes]
         # Told about every call once it has ended, committed or not.
         self.observers: list[Observer] = []
 
@@ -81,6 +84,8 @@ class Application:
                     for step in self.before:
                         step(ctx, operation, call.params)
                     result = operation.handler(ctx, call.params)
+                    for step in self.after:
+                        step(ctx, operation, call.params)
                     if call.dry_run:
                         raise DryRunSucceeded()
                     return result

@@ -23,6 +23,8 @@ AWS's:
 
 import base64
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from amishare.domain import iam, organizations, policy
@@ -121,17 +123,53 @@ def _named_only(request: policy.Request) -> policy.Request:
     return policy.Request("", request.action, request.resource, request.context, request.principal_arns)
 
 
+@dataclass(frozen=True)
+class _Governing:
+    identity: tuple  # compiled identity policies
+    boundary: object  # compiled permissions boundary, or None
+    session: object  # compiled session policy, or None
+
+
+_GOVERNING: OrderedDict = OrderedDict()
+_GOVERNING_MAX = 4096
+_GOVERNING_LOCK = threading.Lock()
+
+
+def _governing(conn, principal: Principal) -> _Governing:
+    """The compiled policies that govern a user or a role session, cached per principal and
+    account policy generation (every IAM change in the account moves it, in every worker)."""
+    key = None
+    if principal.policy_generation is not None:
+        key = (principal.unique_id, principal.access_key_id if principal.kind == "assumed-role" else None,
+               principal.policy_generation)
+        with _GOVERNING_LOCK:
+            found = _GOVERNING.get(key)
+            if found is not None:
+                _GOVERNING.move_to_end(key)
+                return found
+    boundary, session = iam.permissions_boundary(conn, principal), iam.session_policy(conn, principal)
+    governing = _Governing(tuple(policy.compile_stored(d) for d in iam.identity_policies(conn, principal)),
+                           policy.compile_stored(boundary) if boundary is not None else None,
+                           policy.compile_stored(session) if session is not None else None)
+    if key is not None:
+        with _GOVERNING_LOCK:
+            _GOVERNING[key] = governing
+            if len(_GOVERNING) > _GOVERNING_MAX:
+                _GOVERNING.popitem(last=False)
+    return governing
+
+
 def _identity_side(conn, principal: Principal, request: policy.Request) -> Decision:
     """The principal's own policies: root may do everything in its account; a user or a role
     session needs an Allow from its identity policies, and from its permissions boundary and
     session policy when it has them; an explicit Deny in any of them denies."""
     if principal.is_root:
         return Decision(True)
-    decision = _combined(iam.identity_policies(conn, principal), request)
+    governing = _governing(conn, principal)
+    decision = _combined(governing.identity, request)
     if decision == policy.DENY:
         return Decision(False, True, IDENTITY)
-    for kind, limit in ((BOUNDARY, iam.permissions_boundary(conn, principal)),
-                        (SESSION, iam.session_policy(conn, principal))):
+    for kind, limit in ((BOUNDARY, governing.boundary), (SESSION, governing.session)):
         if limit is None:
             continue
         bound = policy.evaluate(limit, request)
@@ -144,7 +182,7 @@ def _identity_side(conn, principal: Principal, request: policy.Request) -> Decis
     return Decision(True)
 
 
-def _combined(documents: list[dict], request: policy.Request) -> str:
+def _combined(documents, request: policy.Request) -> str:
     decision = policy.NOT_APPLICABLE
     for document in documents:
         verdict = policy.evaluate(document, request)

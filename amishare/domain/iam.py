@@ -20,6 +20,7 @@ from amishare.domain import iam_policies, organizations, policy
 from amishare.domain import iam_common as common
 from amishare.domain.principal import Principal
 from amishare.store import iam as store
+from amishare.store import settings as settings_store
 
 ROOT, USER, ASSUMED_ROLE = "root", "user", "assumed-role"
 
@@ -49,7 +50,7 @@ def credential(conn, access_key_id: str) -> Credential | None:
         principal = Principal(
             row["account_id"], ASSUMED_ROLE, session_arn(row["account_id"], row["role_name"], row["session_name"]),
             f"{row['role_id']}:{row['session_name']}", row["role_name"], row["session_name"], access_key_id,
-            tuple(tags.items()))
+            tuple(tags.items()), row["policy_generation"])
         return Credential(access_key_id, row["secret_ciphertext"], True, principal, row["token_hash"],
                           row["expires_at"])
     row = store.key_with_user(conn, access_key_id)
@@ -59,7 +60,8 @@ def credential(conn, access_key_id: str) -> Credential | None:
         principal = Principal.root(row["account_id"], access_key_id)
     else:
         principal = Principal(row["account_id"], USER, common.arn(row["account_id"], "user", row["path"], row["name"]),
-                              row["user_id"], row["name"], None, access_key_id, common.tag_pairs(row["tags"]))
+                              row["user_id"], row["name"], None, access_key_id, common.tag_pairs(row["tags"]),
+                              row["policy_generation"])
     return Credential(access_key_id, row["secret_ciphertext"], row["status"] == "Active", principal)
 
 
@@ -186,3 +188,9 @@ def _combined(documents: list[dict], request: policy.Request) -> str:
 def identity_allows(conn, principal: Principal, action: str, resource: str,
                     context: dict[str, list[str]] | None = None) -> bool:
     return identity_decision(conn, principal, action, resource, context) == policy.ALLOW
+
+
+def policies_changed(conn, account_id: str) -> None:
+    """Every IAM change in an account moves its policy generation, so that what was cached
+    about its principals' policies (`authz`) is read again, in every worker."""
+    settings_store.add_to_counter(conn, account_id, "global", store.POLICY_GENERATION, 1)

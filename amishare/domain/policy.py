@@ -383,6 +383,11 @@ def validate_document(text: str, *, resource_policy: bool) -> dict:
     return json.loads(text)
 
 
+def compile_stored(document) -> Policy:
+    """A decoded document of any policy kind, compiled once so it can be evaluated many times."""
+    return document if isinstance(document, Policy) else _compiled(document)
+
+
 def _compiled(document) -> Policy:
     """A decoded document, as stored by any policy kind, compiled; one outside the grammar denies."""
     try:

@@ -18,6 +18,8 @@ class Principal:
     session_name: str | None = None
     access_key_id: str | None = None
     tags: tuple[tuple[str, str], ...] = field(default=())
+    # The account's IAM policy generation when the credential was read (None: unknown, don't cache).
+    policy_generation: int | None = None
 
     @classmethod
     def root(cls, account_id: str, access_key_id: str | None = None) -> "Principal":

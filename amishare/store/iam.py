@@ -7,6 +7,7 @@ or by (account, policy ARN), sessions by key id or role.
 
 from sqlalchemy import and_, delete, func, insert, select, update
 
+from amishare.store.schema import usage_counters
 from amishare.store.schema import (
     access_keys,
     iam_attachments,
@@ -147,12 +148,24 @@ def delete_key(conn, access_key_id: str) -> None:
     conn.execute(delete(access_keys).where(access_keys.c.access_key_id == access_key_id))
 
 
+POLICY_GENERATION = "iam_policy_generation"  # a usage counter per account (Region "global")
+
+
+def _generation(account_id_column):
+    """The account's policy generation, joined by primary key: bumped by every IAM change."""
+    return and_(usage_counters.c.account_id == account_id_column, usage_counters.c.region == "global",
+                usage_counters.c.name == POLICY_GENERATION)
+
+
 def key_with_user(conn, access_key_id: str):
-    """The key and, for a user's key, the user's name, path and tags: one indexed read."""
+    """The key and, for a user's key, the user's name, path and tags, and the account's policy
+    generation: one indexed read."""
     query = select(
         access_keys.c.access_key_id, access_keys.c.account_id, access_keys.c.secret_ciphertext,
         access_keys.c.status, access_keys.c.user_id, iam_users.c.name, iam_users.c.path, iam_users.c.tags,
-    ).select_from(access_keys.outerjoin(iam_users, iam_users.c.user_id == access_keys.c.user_id)).where(
+        func.coalesce(usage_counters.c.value, 0).label("policy_generation"),
+    ).select_from(access_keys.outerjoin(iam_users, iam_users.c.user_id == access_keys.c.user_id)
+                  .outerjoin(usage_counters, _generation(access_keys.c.account_id))).where(
         access_keys.c.access_key_id == access_key_id)
     return conn.execute(query).mappings().first()
 
@@ -300,8 +313,9 @@ def session_with_role(conn, access_key_id: str):
     """The session and its role's name, path and tags: one indexed read."""
     query = select(
         iam_sessions, iam_roles.c.name.label("role_name"), iam_roles.c.path.label("role_path"),
-        iam_roles.c.tags.label("role_tags"),
-    ).select_from(iam_sessions.join(iam_roles, iam_roles.c.role_id == iam_sessions.c.role_id)).where(
+        iam_roles.c.tags.label("role_tags"), func.coalesce(usage_counters.c.value, 0).label("policy_generation"),
+    ).select_from(iam_sessions.join(iam_roles, iam_roles.c.role_id == iam_sessions.c.role_id)
+                  .outerjoin(usage_counters, _generation(iam_sessions.c.account_id))).where(
         iam_sessions.c.access_key_id == access_key_id)
     return conn.execute(query).mappings().first()
 
