@@ -15,6 +15,7 @@ import botocore.config
 import botocore.credentials
 from sqlalchemy import update
 
+from amishare.domain import authz
 from amishare.domain import iam as iam_domain
 from amishare.store.db import open_store
 from amishare.store.schema import iam_sessions
@@ -204,8 +205,8 @@ def test_session_policies_and_tags(server, alice):
         assert iam_domain.identity_policies(conn, principal)[0]["Statement"][0]["Action"] == "*"
         # the session policy narrows what the role's AdministratorAccess allows
         arn = f"arn:aws:ec2:us-east-1:{alice.account_id}:image/ami-12345678"
-        assert iam_domain.identity_allows(conn, principal, "ec2:DescribeImages", arn)
-        assert not iam_domain.identity_allows(conn, principal, "ec2:RunInstances", arn)
+        assert authz.identity_allows(conn, principal, "ec2:DescribeImages", arn)
+        assert not authz.identity_allows(conn, principal, "ec2:RunInstances", arn)
 
 
 def test_policies_for_the_authorization_engine(server, alice):
@@ -234,7 +235,7 @@ def test_policies_for_the_authorization_engine(server, alice):
         root = iam_domain.credential(conn, alice.access_key_id).principal
         assert root.is_root and iam_domain.identity_policies(conn, root) == []
         assert iam_domain.permissions_boundary(conn, root) is None
-        allows = lambda action: iam_domain.identity_allows(conn, principal, action, "*")  # noqa: E731
+        allows = lambda action: authz.identity_allows(conn, principal, action, "*")  # noqa: E731
         assert allows("ec2:DescribeImages") and allows("kms:ListKeys")
         assert not allows("iam:CreateUser")  # IAMFullAccess allows it, the boundary doesn't
         assert not allows("ec2:DeregisterImage") and not allows("ec2:RunInstances")

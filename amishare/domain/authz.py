@@ -118,6 +118,13 @@ def decide(conn, principal: Principal, target: Target, context: dict, levels=Non
     return identity
 
 
+def identity_allows(conn, principal: Principal, action: str, resource: str, context: dict | None = None) -> bool:
+    """What the principal's own policies say (identity policies, boundary, session policy)."""
+    context = context if context is not None else iam.principal_context(conn, principal)
+    request = policy.Request(principal.account_id, action, resource, context, iam.principal_arns(conn, principal))
+    return _identity_side(conn, principal, request).allowed
+
+
 def _named_only(request: policy.Request) -> policy.Request:
     """The same request, matching Principal elements that name the caller itself, not its account."""
     return policy.Request("", request.action, request.resource, request.context, request.principal_arns)

@@ -7,16 +7,14 @@ policies govern a principal.
   documents that apply to a principal (the account's root user is governed by
   none of them);
 - `principal_context`: the aws:Principal* condition keys of a principal;
-- `identity_decision`: what a principal's own policies say about an action on a
-  resource (identity policies, then boundary and session policy), as AssumeRole
-  needs it for the caller's side and as the authorization step can reuse it.
+Combining them into a decision is `authz`'s, the one place that does.
 """
 
 import json
 import time
 from dataclasses import dataclass
 
-from amishare.domain import iam_policies, organizations, policy
+from amishare.domain import iam_policies, organizations
 from amishare.domain import iam_common as common
 from amishare.domain.principal import Principal
 from amishare.store import iam as store
@@ -150,44 +148,6 @@ def principal_context(conn, principal: Principal, now: float | None = None) -> d
         context["aws:principalorgid"] = [membership.org_id]
         context["aws:principalorgpaths"] = [membership.org_path]
     return context
-
-
-def identity_decision(conn, principal: Principal, action: str, resource: str,
-                      context: dict[str, list[str]] | None = None) -> str:
-    """Allow, Deny or NotApplicable from the principal's side: an explicit Deny in any of its
-    identity policies, boundary or session policy denies; otherwise its identity policies must
-    allow, and its boundary and session policy (when it has them) must allow too. The
-    account's root user is allowed everything in its own account."""
-    if principal.is_root:
-        return policy.ALLOW
-    context = context if context is not None else principal_context(conn, principal)
-    request = policy.Request(principal.account_id, action, resource, context, principal_arns(conn, principal))
-    decision = _combined(identity_policies(conn, principal), request)
-    for limit in (permissions_boundary(conn, principal), session_policy(conn, principal)):
-        if limit is None or decision == policy.DENY:
-            continue
-        bound = policy.evaluate(limit, request)
-        if bound == policy.DENY:
-            return policy.DENY
-        if bound != policy.ALLOW:
-            decision = policy.NOT_APPLICABLE
-    return decision
-
-
-def _combined(documents: list[dict], request: policy.Request) -> str:
-    decision = policy.NOT_APPLICABLE
-    for document in documents:
-        verdict = policy.evaluate(document, request)
-        if verdict == policy.DENY:
-            return policy.DENY
-        if verdict == policy.ALLOW:
-            decision = policy.ALLOW
-    return decision
-
-
-def identity_allows(conn, principal: Principal, action: str, resource: str,
-                    context: dict[str, list[str]] | None = None) -> bool:
-    return identity_decision(conn, principal, action, resource, context) == policy.ALLOW
 
 
 def policies_changed(conn, account_id: str) -> None:

@@ -3,7 +3,7 @@
 AssumeRole is decided as AWS decides it. The role's trust policy is a resource
 policy: an explicit Deny refuses; it must allow the caller, by its own ARN (a
 user, the role of a calling session, the session itself), its account or `*`.
-The caller's own policies are evaluated too (`iam.identity_decision`): an
+The caller's own policies are evaluated too (`authz.decide`, as for every call): an
 explicit Deny there refuses; an Allow there is required when the role is in
 another account, or when the trust policy allows the caller only through its
 account. The account's root user can't assume roles.
@@ -15,7 +15,7 @@ import json
 import os
 import re
 
-from amishare.domain import accounts, iam, iam_policies, policy
+from amishare.domain import accounts, authz, iam, iam_policies, policy
 from amishare.domain import iam_common as common
 from amishare.errors import AwsError
 from amishare.store import iam as store
@@ -46,19 +46,6 @@ def _role(ctx, role_arn: str):
     if row is None or row["name"] != name or row["path"] != path:
         raise _denied(ctx, role_arn)
     return row
-
-
-def _trust_allows(ctx, role, action: str, context: dict) -> tuple[bool, bool]:
-    """(allowed, allowed by name): whether the trust policy allows the caller `action`, and
-    whether it does so by naming the caller itself rather than its account."""
-    document = json.loads(role["trust_policy"])
-    arns = iam.principal_arns(ctx.conn, ctx.principal)
-    role_arn = common.row_arn("role", role)
-    decision = policy.evaluate(document, policy.Request(ctx.account_id, action, role_arn, context, arns))
-    if decision != policy.ALLOW:
-        return False, False
-    by_name = policy.evaluate(document, policy.Request("", action, role_arn, context, arns)) == policy.ALLOW
-    return True, by_name
 
 
 def _session_policy(ctx, role, text: str | None, arns: list[str]) -> str | None:
@@ -111,11 +98,14 @@ def assume_role(ctx, params: dict) -> dict:
             context[f"aws:requesttag/{t['Key'].lower()}"] = [t["Value"]]
     arn = common.row_arn("role", role)
     actions = ["sts:AssumeRole"] + (["sts:TagSession"] if tags else [])
+    trust = policy.compile_stored(json.loads(role["trust_policy"]))
+    levels = authz.scp_levels(ctx.conn, principal)
     for action in actions:
-        allowed, by_name = _trust_allows(ctx, role, action, context)
-        mine = iam.identity_decision(ctx.conn, principal, action, arn, context)
-        needs_identity = role["account_id"] != principal.account_id or not by_name
-        if not allowed or mine == policy.DENY or (needs_identity and mine != policy.ALLOW):
+        # The trust policy is the role's resource policy, and the only authority over who may
+        # assume it: naming the caller allows in its own account; naming its account delegates
+        # to the caller's own policies; across accounts both must allow.
+        target = authz.Target(action, arn, role["account_id"], trust, policy_required=True)
+        if not authz.decide(ctx.conn, principal, target, context, levels).allowed:
             raise _denied(ctx, role_arn, action)
     session_policy = _session_policy(ctx, role, params.get("Policy"), [p["arn"] for p in params.get("PolicyArns") or []])
     return _open_session(ctx, role, session_name, duration, session_policy, session_tags, tags)
