@@ -345,3 +345,6 @@ def deregister_image(ctx, image_id, delete_snapshots: bool):
                 code = "warn-skipped-snapshot-in-use" if exc.code == "InvalidSnapshot.InUse" else "error-generic"
                 results.append({"SnapshotId": device["snapshot_id"], "ReturnCode": code})
     return results
+
+# Why a failed image failed, as DescribeImages shows it (the store filters on the same words).
+FAILED_STATE_REASON = store.FAILED_STATE_REASON

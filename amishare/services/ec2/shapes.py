@@ -5,7 +5,7 @@ from amishare.domain.catalog import ALIAS_ACCOUNTS, free_tier_eligible
 from amishare.domain.guardrails import protection_state
 from amishare.domain.instances import state_of
 from amishare.protocol.scalars import iso8601
-from amishare.store.images import FAILED_STATE_REASON
+from amishare.domain.images import FAILED_STATE_REASON
 
 OWNER_ALIASES = {account: alias for alias, account in ALIAS_ACCOUNTS.items()}
 
