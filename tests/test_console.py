@@ -57,7 +57,7 @@ def sign_in(page, endpoint: str, account, path: str = "/console/ec2/home") -> No
     page.goto(endpoint + path)
     page.get_by_label("Access key ID").fill(account.access_key_id)
     page.get_by_label("Secret access key").fill(account.secret_access_key)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_load_state()
     assert "/console/signin" not in page.url
 
@@ -83,11 +83,11 @@ def test_no_page_without_a_session(server, pages, alice):
     # A wrong secret is refused; the right one signs in.
     page.get_by_label("Access key ID").fill(alice.access_key_id)
     page.get_by_label("Secret access key").fill(alice.secret_access_key + "x")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     assert page.get_by_role("alert").inner_text() == "The access key ID or secret access key is not valid."
     page.get_by_label("Access key ID").fill(alice.access_key_id)
     page.get_by_label("Secret access key").fill(alice.secret_access_key)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     assert page.locator("#account-id").inner_text() == alice.account_id
     assert page.locator("#principal-arn").inner_text() == f"arn:aws:iam::{alice.account_id}:root"
     cookie = next(c for c in page.context.cookies() if c["name"] == "amishare_console")
@@ -343,5 +343,65 @@ def test_sessions_expire(short_sessions, pages):
     # Signing in again returns to the page asked for.
     page.get_by_label("Access key ID").fill(account.access_key_id)
     page.get_by_label("Secret access key").fill(account.secret_access_key)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     assert re.search(r"/console/ec2/amis$", page.url.split("?")[0])
+
+
+def test_login_profiles_and_password_sign_in(server, pages, alice):
+    iam = server.client(alice, "iam")
+    reader = server.new_user(alice, "console-reader", ["arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"])
+    iam.create_user(UserName="console-nobody")
+    image_id = register(server.client(alice), "console-password-image")
+
+    # The IAM API: CreateLoginProfile, GetLoginProfile, UpdateLoginProfile, DeleteLoginProfile.
+    with pytest.raises(iam.exceptions.ClientError) as short:
+        iam.create_login_profile(UserName="console-reader", Password="short")
+    assert short.value.response["Error"]["Code"] == "PasswordPolicyViolation"
+    profile = iam.create_login_profile(UserName="console-reader", Password="correct horse 1", PasswordResetRequired=False)
+    assert profile["LoginProfile"]["UserName"] == "console-reader"
+    with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_login_profile(UserName="console-reader", Password="another one 2")
+    assert iam.get_login_profile(UserName="console-reader")["LoginProfile"]["PasswordResetRequired"] is False
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_login_profile(UserName="console-nobody")
+    iam.create_login_profile(UserName="console-nobody", Password="nobody's password")
+    with pytest.raises(iam.exceptions.DeleteConflictException):
+        iam.delete_user(UserName="console-nobody")
+
+    # Signing in as the user; the wrong password, or the right one of another user, is refused.
+    page = pages()
+    page.goto(server.endpoint + "/console/signin")
+
+    def password_sign_in(user, password):
+        page.get_by_label("Account ID").fill(alice.account_id)
+        page.get_by_label("IAM user name").fill(user)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in as IAM user").click()
+
+    password_sign_in("console-reader", "nobody's password")
+    assert page.get_by_role("alert").inner_text() == "The account ID, user name or password is not valid."
+    password_sign_in("console-reader", "correct horse 1")
+    assert page.locator("#principal-arn").inner_text() == reader.arn
+    # The user's policies decide what the console shows: reading works, changing is refused by the API.
+    page.goto(f"{server.endpoint}/console/ec2/amis?filter=owned")
+    assert image_id in page.locator("#images").inner_text()
+    open_edit_permissions(page, server.endpoint, image_id)
+    page.get_by_text("Add account ID").click()
+    page.get_by_label("AWS account ID").fill("111122223333")
+    page.get_by_role("button", name="Share AMI").first.click()
+    page.get_by_role("button", name="Save changes").click()
+    assert page.get_by_role("alert").locator(".code").inner_text() == "UnauthorizedOperation"
+    assert launch_permissions(server.client(alice), image_id) == []
+
+    # A new password: the old one no longer signs in; deleting the profile ends the session.
+    iam.update_login_profile(UserName="console-reader", Password="battery staple 2")
+    other = pages()
+    other.goto(server.endpoint + "/console/signin")
+    other.get_by_label("Account ID").fill(alice.account_id)
+    other.get_by_label("IAM user name").fill("console-reader")
+    other.get_by_label("Password").fill("correct horse 1")
+    other.get_by_role("button", name="Sign in as IAM user").click()
+    assert "/console/signin" in other.url
+    iam.delete_login_profile(UserName="console-reader")
+    page.goto(server.endpoint + "/console/ec2/amis")
+    assert "/console/signin" in page.url

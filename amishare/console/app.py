@@ -117,16 +117,24 @@ class Console:
         expected = req.cookies.get(sessions.LOGIN_COOKIE)
         if not expected or not hmac.compare_digest(expected.encode(), form.get("csrf", "").encode()):
             return self.signin_form(req, "Your sign-in form expired. Sign in again.", 403)
-        access_key_id = form.get("access_key_id", "").strip()
-        secret = form.get("secret_access_key", "")
-        identity = self.app.identities.by_access_key(access_key_id) if access_key_id else None
-        # Compare in constant time; an unknown key compares against a dummy, so both take as long.
-        stored = identity.secret if identity is not None else secrets.token_urlsafe(30)
-        if not hmac.compare_digest(stored.encode(), secret.encode()) or identity is None or identity.expired:
-            return self.signin_form(req, "The access key ID or secret access key is not valid.", 401)
-        session = sessions.new_session(access_key_id, self.app.settings.console_session_seconds)
+        lifetime = self.app.settings.console_session_seconds
+        if form.get("method") == "password":
+            principal = self.app.identities.by_password(form.get("account_id", "").strip(),
+                                                        form.get("user_name", "").strip(), form.get("password", ""))
+            if principal is None:
+                return self.signin_form(req, "The account ID, user name or password is not valid.", 401)
+            session = sessions.new_session(principal.unique_id, lifetime, "user")
+        else:
+            access_key_id = form.get("access_key_id", "").strip()
+            secret = form.get("secret_access_key", "")
+            identity = self.app.identities.by_access_key(access_key_id) if access_key_id else None
+            # Compare in constant time; an unknown key compares against a dummy, so both take as long.
+            stored = identity.secret if identity is not None else secrets.token_urlsafe(30)
+            if not hmac.compare_digest(stored.encode(), secret.encode()) or identity is None or identity.expired:
+                return self.signin_form(req, "The access key ID or secret access key is not valid.", 401)
+            session = sessions.new_session(access_key_id, lifetime)
         cookie = _cookie(sessions.COOKIE, sessions.seal(self.app.box, session), req.http.secure,
-                         max_age=int(self.app.settings.console_session_seconds))
+                         max_age=int(lifetime))
         clear = _cookie(sessions.LOGIN_COOKIE, "", req.http.secure, max_age=0)
         target = form.get("next", "")
         if not target.startswith(PREFIX + "/") or target.startswith(PREFIX + "//") or "\\" in target:
@@ -340,12 +348,14 @@ class _Request:
         self.session = sessions.unseal(console.app.box, self.cookies.get(sessions.COOKIE))
         self.principal: Principal | None = None
         self._form = None
-        if self.session is not None:
-            identity = console.app.identities.by_access_key(self.session.access_key_id)
-            if identity is None or identity.expired:
-                self.session = None
-            else:
+        if self.session is not None and self.session.kind == "user":
+            self.principal = console.app.identities.by_user_id(self.session.subject)
+        elif self.session is not None:
+            identity = console.app.identities.by_access_key(self.session.subject)
+            if identity is not None and not identity.expired:
                 self.principal = identity.principal
+        if self.principal is None:
+            self.session = None
 
     def require_session(self) -> None:
         if self.session is None:
