@@ -64,7 +64,7 @@ def sign_in(page, endpoint: str, account, path: str = "/console/ec2/home") -> No
 
 def open_edit_permissions(page, endpoint: str, image_id: str) -> None:
     page.goto(f"{endpoint}/console/ec2/amis/{image_id}?region=us-east-1")
-    page.get_by_text("Actions").click()
+    page.get_by_text("Actions", exact=True).click()
     page.get_by_role("link", name="Edit AMI permissions").click()
     page.get_by_role("heading", name="Edit AMI permissions").wait_for()
 
@@ -405,3 +405,61 @@ def test_login_profiles_and_password_sign_in(server, pages, alice):
     iam.delete_login_profile(UserName="console-reader")
     page.goto(server.endpoint + "/console/ec2/amis")
     assert "/console/signin" in page.url
+
+
+def test_ami_actions_and_snapshots(server, pages, alice, bob):
+    ec2, theirs = server.client(alice), server.client(bob)
+    image_id = register(ec2, "console-actions")
+    snapshot_id = ec2.describe_images(ImageIds=[image_id])["Images"][0]["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+    page = pages()
+    sign_in(page, server.endpoint, alice)
+
+    def act(name: str):
+        page.goto(f"{server.endpoint}/console/ec2/amis/{image_id}?region=us-east-1")
+        page.get_by_text("Actions", exact=True).click()
+        page.get_by_role("link", name=name).click()
+
+    act("Launch instance from AMI")
+    page.get_by_label("Instance type").select_option("t3.small")
+    page.get_by_role("button", name="Launch instance").click()
+    instance_id = re.search(r"i-[0-9a-f]+", page.locator("#done").inner_text()).group(0)
+    instance = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+    assert instance["ImageId"] == image_id and instance["InstanceType"] == "t3.small"
+
+    act("Copy AMI")
+    page.get_by_label("Name").fill("console-actions-copy")
+    page.get_by_label("Destination Region").select_option("eu-west-1")
+    page.get_by_role("button", name="Copy AMI").click()
+    copy_id = re.search(r"ami-[0-9a-f]+", page.locator("#done").inner_text()).group(0)
+    copied = server.client(alice, region="eu-west-1").describe_images(ImageIds=[copy_id])["Images"][0]
+    assert copied["Name"] == "console-actions-copy"
+
+    act("Manage AMI deprecation")
+    page.get_by_label("Enable").check()
+    page.get_by_label("Deprecate on (UTC)").fill("2030-01-02T03:04")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_role("status").is_visible()
+    assert ec2.describe_images(ImageIds=[image_id])["Images"][0]["DeprecationTime"].startswith("2030-01-02T03:04")
+
+    act("Disable AMI")
+    page.get_by_role("button", name="Disable AMI").click()
+    assert ec2.describe_images(ImageIds=[image_id])["Images"][0]["State"] == "disabled"
+    act("Re-enable AMI")
+    page.get_by_role("button", name="Re-enable AMI").click()
+    assert ec2.describe_images(ImageIds=[image_id])["Images"][0]["State"] == "available"
+
+    # Someone else's action is the API's refusal, inline.
+    ec2.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"UserId": bob.account_id}]})
+    other = pages()
+    sign_in(other, server.endpoint, bob)
+    other.goto(f"{server.endpoint}/console/ec2/amis/{image_id}/deregister")
+    other.get_by_role("button", name="Deregister AMI").click()
+    assert other.get_by_role("alert").locator(".code").inner_text()
+    assert theirs.describe_images(ImageIds=[image_id])["Images"]
+
+    act("Deregister AMI")
+    page.get_by_role("button", name="Deregister AMI").click()
+    assert ec2.describe_images(Owners=["self"], Filters=[{"Name": "image-id", "Values": [image_id]}])["Images"] == []
+    # Its snapshot remains, in the Snapshots list.
+    page.get_by_role("link", name="Snapshots").click()
+    assert snapshot_id in page.locator("#snapshots").inner_text()

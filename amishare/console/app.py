@@ -9,6 +9,7 @@ import hmac
 import re
 import secrets
 import uuid
+from datetime import datetime, timezone
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -20,6 +21,7 @@ from amishare.application import Application, Call, Outcome
 from amishare.console import sessions
 from amishare.domain.principal import Principal
 from amishare.domain.regions import is_region
+from amishare.errors import AwsError
 from amishare.models import commercial_regions
 
 PREFIX = "/console"
@@ -30,10 +32,20 @@ _STATIC = {"console.css": "text/css; charset=utf-8"}
 
 # The "Owned by" filters of the AMIs page, as DescribeImages parameters.
 IMAGE_FILTERS = {
-    "owned": ("Owned by me", lambda: {"Owners": ["self"]}),
-    "private": ("Private images", lambda: {"Owners": ["self"], "Filters": [{"Name": "is-public", "Values": ["false"]}]}),
+    "owned": ("Owned by me", lambda: {"Owners": ["self"], "IncludeDisabled": True, "IncludeDeprecated": True}),
+    "private": ("Private images", lambda: {"Owners": ["self"], "IncludeDisabled": True, "IncludeDeprecated": True,
+                                           "Filters": [{"Name": "is-public", "Values": ["false"]}]}),
     "public": ("Public images", lambda: {"Filters": [{"Name": "is-public", "Values": ["true"]}]}),
     "shared": ("Shared with me", lambda: {"ExecutableUsers": ["self"]}),
+}
+# Actions on an AMI (besides Edit AMI permissions), each one operation.
+ACTIONS = {
+    "launch": "Launch instance from AMI",
+    "copy": "Copy AMI",
+    "deprecation": "Manage AMI deprecation",
+    "disable": "Disable AMI",
+    "enable": "Re-enable AMI",
+    "deregister": "Deregister AMI",
 }
 BPA_LABELS = {"block-new-sharing": "New public sharing blocked", "unblocked": "New public sharing allowed"}
 
@@ -59,6 +71,9 @@ class Console:
             ("GET", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)", self.ami),
             ("GET", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/permissions", self.permissions_form),
             ("POST", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/permissions", self.permissions_post),
+            ("GET", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/(?P<action>[a-z-]+)", self.action_form),
+            ("POST", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/(?P<action>[a-z-]+)", self.action_post),
+            ("GET", r"/ec2/snapshots", self.snapshots),
             ("GET", r"/ec2/settings/data-protection", self.data_protection),
             ("GET", r"/ec2/settings/data-protection/block-public-access", self.bpa_form),
             ("POST", r"/ec2/settings/data-protection/block-public-access", self.bpa_post),
@@ -94,8 +109,9 @@ class Console:
         body = self.templates.get_template(template).render(**values)
         return _html(status, body, list(headers))
 
-    def invoke(self, req: "_Request", operation: str, params: dict, service: str = "ec2") -> Outcome:
-        call = Call(req.principal, req.region, service, operation, params, str(uuid.uuid4()),
+    def invoke(self, req: "_Request", operation: str, params: dict, service: str = "ec2",
+               region: str | None = None) -> Outcome:
+        call = Call(req.principal, region or req.region, service, operation, params, str(uuid.uuid4()),
                     source_ip=req.http.client_ip, user_agent="amishare-console", secure_transport=req.http.secure)
         return self.app.invoke(call)
 
@@ -173,7 +189,8 @@ class Console:
                            paged=bool(query.get("next_token")), error=outcome.error)
 
     def _image(self, req, image_id: str) -> dict:
-        outcome = self.invoke(req, "DescribeImages", {"ImageIds": [image_id]})
+        outcome = self.invoke(req, "DescribeImages", {"ImageIds": [image_id], "IncludeDisabled": True,
+                                                      "IncludeDeprecated": True})
         if outcome.error is not None or not outcome.result.get("Images"):
             raise _Page(self.render(req, "error.html", 404 if outcome.error is None else outcome.error.status,
                                     error=outcome.error, image_id=image_id))
@@ -271,6 +288,74 @@ class Console:
                 if outcome.error is not None:
                     return outcome.error
         return None
+
+    def action_form(self, req, image_id, action):
+        req.require_session()
+        if action not in ACTIONS:
+            return _html(404, "<!doctype html><title>Not found</title><p>Not found</p>")
+        image = self._image(req, image_id)
+        return self.render(req, "action.html", image=image, action=action, title=ACTIONS[action], error=None,
+                           done=None, form={})
+
+    def action_post(self, req, image_id, action):
+        req.require_session()
+        if action not in ACTIONS:
+            return _html(404, "<!doctype html><title>Not found</title><p>Not found</p>")
+        form = req.form()
+        req.require_csrf(form)
+        image = self._image(req, image_id)
+        outcome, done = self._run_action(req, image, action, form)
+        status = 200 if outcome is None or outcome.error is None else 400
+        return self.render(req, "action.html", status, image=image, action=action, title=ACTIONS[action],
+                           error=outcome.error if outcome is not None else None,
+                           done=done if outcome is not None and outcome.error is None else None, form=form)
+
+    def _run_action(self, req, image: dict, action: str, form: dict) -> tuple[Outcome | None, str | None]:
+        """(the outcome of the action's operation, what to tell on success)."""
+        image_id = image["ImageId"]
+        if action == "launch":
+            outcome = self.invoke(req, "RunInstances", {"ImageId": image_id, "MinCount": 1, "MaxCount": 1,
+                                                        "InstanceType": form.get("instance_type") or "t3.micro"})
+            ids = [i["InstanceId"] for i in (outcome.result or {}).get("Instances", [])]
+            return outcome, f"Launched instance {', '.join(ids)}."
+        if action == "deregister":
+            outcome = self.invoke(req, "DeregisterImage", {"ImageId": image_id})
+            return outcome, f"Deregistered {image_id}. Its snapshots remain."
+        if action == "copy":
+            destination = form.get("destination_region", "")
+            if not is_region(destination):
+                destination = req.region
+            outcome = self.invoke(req, "CopyImage", {"SourceImageId": image_id, "SourceRegion": req.region,
+                                                     "Name": form.get("name") or image.get("Name") or image_id},
+                                  region=destination)
+            return outcome, f"Copying to {destination} as {(outcome.result or {}).get('ImageId')}."
+        if action == "deprecation":
+            if form.get("enable") == "on":
+                try:
+                    when = datetime.strptime(form.get("deprecate_at", ""), "%Y-%m-%dT%H:%M").replace(tzinfo=timezone.utc)
+                except ValueError:
+                    return Outcome(error=AwsError("InvalidParameterValue",
+                                                  "Enter the deprecation date and time as YYYY-MM-DDTHH:MM (UTC).")), None
+                outcome = self.invoke(req, "EnableImageDeprecation", {"ImageId": image_id, "DeprecateAt": when})
+                return outcome, f"{image_id} will be deprecated at {when.isoformat()}."
+            outcome = self.invoke(req, "DisableImageDeprecation", {"ImageId": image_id})
+            return outcome, f"Deprecation of {image_id} cancelled."
+        if action == "disable":
+            return self.invoke(req, "DisableImage", {"ImageId": image_id}), f"Disabled {image_id}."
+        if action == "enable":
+            return self.invoke(req, "EnableImage", {"ImageId": image_id}), f"Re-enabled {image_id}."
+        return None, None
+
+    def snapshots(self, req):
+        req.require_session()
+        params = {"OwnerIds": ["self"], "MaxResults": PAGE_SIZE}
+        if req.query.get("next_token"):
+            params["NextToken"] = req.query["next_token"]
+        outcome = self.invoke(req, "DescribeSnapshots", params)
+        result = outcome.result or {}
+        return self.render(req, "snapshots.html", snapshots=result.get("Snapshots", []),
+                           next_token=result.get("NextToken"), paged=bool(req.query.get("next_token")),
+                           error=outcome.error)
 
     def data_protection(self, req):
         req.require_session()
