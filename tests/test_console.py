@@ -279,11 +279,11 @@ def test_region_selector_and_pagination(server, pages, alice):
     here = register(ec2, "console-region-us")
     there = register(europe, "console-region-eu")
     page = pages()
-    sign_in(page, server.endpoint, alice, "/console/ec2/amis")
+    sign_in(page, server.endpoint, alice, "/console/ec2/amis?filter=owned&name=console-region")
     assert here in page.locator("#images").inner_text() and there not in page.locator("#images").inner_text()
     page.get_by_label("Region").select_option("eu-west-1")
     page.get_by_role("button", name="Switch").click()
-    assert "region=eu-west-1" in page.url
+    assert "region=eu-west-1" in page.url and "name=console-region" in page.url
     assert there in page.locator("#images").inner_text() and here not in page.locator("#images").inner_text()
     # Public images come page by page (DescribeImages' NextToken); the catalog fills more than one page
     # only at scale, so walk whatever pages there are and check that no image repeats.

@@ -106,6 +106,7 @@ class Console:
         values["principal"] = req.principal
         values["csrf"] = req.session.csrf if req.session else None
         values["path"] = req.path
+        values["query"] = req.query if req.http.method == "GET" else {}
         body = self.templates.get_template(template).render(**values)
         return _html(status, body, list(headers))
 
