@@ -38,6 +38,8 @@ class Settings:
     max_instances: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_INSTANCES", 1000))
     max_volumes: int = field(default_factory=lambda: _env_int("AMISHARE_MAX_VOLUMES", 5000))
     # The access log on standard error: one line per request, as text (key=value) or json, or off.
+    # How long a console sign-in lasts, in seconds.
+    console_session_seconds: float = field(default_factory=lambda: _env_float("AMISHARE_CONSOLE_SESSION_SECONDS", 12 * 3600))
     log_format: str = field(default_factory=lambda: os.environ.get("AMISHARE_LOG_FORMAT") or "text")
 
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from amishare.api.frontend import HttpApi, HttpRequest, Response
 from amishare.api.telemetry import Telemetry
 from amishare.application import Application
+from amishare.console import Console
 from amishare.config import Settings, default_db_url
 from amishare.domain import catalog
 from amishare.domain.secretbox import SecretBox
@@ -18,12 +19,15 @@ from amishare.store.db import open_store
 
 HEALTH_PATH = "/_amishare/health"
 METRICS_PATH = "/metrics"
+CONSOLE_PATH = "/console"
 log = logging.getLogger("amishare")
 
 
 class App:
-    def __init__(self, api: HttpApi, settings: Settings, telemetry: Telemetry | None = None):
+    def __init__(self, api: HttpApi, settings: Settings, telemetry: Telemetry | None = None,
+                 console: Console | None = None):
         self.api = api
+        self.console = console
         self.settings = settings
         self.telemetry = telemetry
         # 0 threads runs each request on the event loop itself (only for measuring what the threads cost).
@@ -52,6 +56,9 @@ class App:
             await _send(send, await self._run(self._metrics))
             return
         request = _request(scope, body)
+        if self.console is not None and (scope["path"] == CONSOLE_PATH or scope["path"].startswith(CONSOLE_PATH + "/")):
+            await _send(send, await self._run(self.console.handle, request))
+            return
         if self.telemetry is None:
             response = await self._run(self.api.handle, request)
         else:
@@ -125,6 +132,7 @@ async def _send(send, response: Response):
     headers = [(b"content-type", response.content_type.encode()), (b"content-length", str(len(response.body)).encode())]
     if response.request_id:
         headers.append((b"x-amzn-requestid", response.request_id.encode()))
+    headers.extend((name.encode("latin-1"), value.encode("latin-1")) for name, value in response.headers)
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
 
@@ -142,4 +150,4 @@ def create_app() -> App:
     logging.basicConfig(level=os.environ.get("AMISHARE_LOG_LEVEL", "WARNING"))
     application = build_application(default_db_url())
     telemetry = Telemetry(application, application.settings.log_format)
-    return App(HttpApi(application), application.settings, telemetry)
+    return App(HttpApi(application), application.settings, telemetry, Console(application))

@@ -4,7 +4,7 @@ what the call does and whether the principal may do it is the application's."""
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from amishare.application import Application, Call, Outcome
@@ -38,6 +38,8 @@ class Response:
     error_code: str | None = None
     service: str | None = None
     operation: str | None = None
+    # Further headers (the console's Set-Cookie, Location, ...).
+    headers: list[tuple[str, str]] = field(default_factory=list)
 
 
 class HttpApi:

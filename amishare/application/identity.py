@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from amishare.domain import iam
+from amishare.domain import iam, iam_passwords
 from amishare.domain.principal import Principal
 from amishare.domain.secretbox import SecretBox
 from amishare.domain.sts import token_digest
@@ -51,6 +51,16 @@ class Identities:
             return None
         expired = found.expires_at is not None and (time.time() if now is None else now) >= found.expires_at
         return Identity(self._secret(access_key_id, found.secret_ciphertext), found.principal, expired)
+
+    def by_password(self, account_id: str, user_name: str, password: str) -> Principal | None:
+        """The IAM user's principal if `password` is the user's console password (its login profile)."""
+        with self.store.transaction(write=False) as conn:
+            return iam_passwords.sign_in(conn, account_id, user_name, password)
+
+    def by_user_id(self, user_id: str) -> Principal | None:
+        """An IAM user signed in with a password, read fresh: None once the user or its password is deleted."""
+        with self.store.transaction(write=False) as conn:
+            return iam_passwords.user_principal(conn, user_id)
 
     def _secret(self, access_key_id: str, ciphertext: str) -> str:
         cache_key = (access_key_id, ciphertext)

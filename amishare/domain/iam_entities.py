@@ -102,6 +102,8 @@ def delete_user(ctx, name: str) -> None:
     row = find(ctx, "user", name, lock=True)
     if store.keys_of_user(ctx.conn, ctx.account_id, row["user_id"]):
         raise common.delete_conflict("Cannot delete entity, must delete access keys first.")
+    if store.login_profile(ctx.conn, row["user_id"]) is not None:
+        raise common.delete_conflict("Cannot delete entity, must delete login profile first.")
     _no_policies_left(ctx, "user", row["user_id"])
     if store.in_any_group(ctx.conn, row["user_id"]):
         raise common.delete_conflict("Cannot delete entity, must remove users from group first.")

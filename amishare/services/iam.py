@@ -2,6 +2,7 @@
 policies, permissions boundaries and tags."""
 
 from amishare.domain import iam_entities as entities
+from amishare.domain import iam_passwords as passwords
 from amishare.domain import iam_policies as policies
 from amishare.domain import iam_simulation as simulation
 from amishare.domain import resources
@@ -61,6 +62,32 @@ def update_access_key(ctx, params):
 @operation(SERVICE)
 def delete_access_key(ctx, params):
     entities.delete_access_key(ctx, params.get("UserName"), params["AccessKeyId"])
+    return {}
+
+
+# --- login profiles (console passwords)
+
+
+@operation(SERVICE)
+def create_login_profile(ctx, params):
+    return {"LoginProfile": passwords.create_login_profile(ctx, params.get("UserName"), params.get("Password"),
+                                                           params.get("PasswordResetRequired"))}
+
+
+@operation(SERVICE)
+def get_login_profile(ctx, params):
+    return {"LoginProfile": passwords.get_login_profile(ctx, params.get("UserName"))}
+
+
+@operation(SERVICE)
+def update_login_profile(ctx, params):
+    passwords.update_login_profile(ctx, params["UserName"], params.get("Password"), params.get("PasswordResetRequired"))
+    return {}
+
+
+@operation(SERVICE)
+def delete_login_profile(ctx, params):
+    passwords.delete_login_profile(ctx, params.get("UserName"))
     return {}
 
 

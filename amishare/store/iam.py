@@ -14,6 +14,7 @@ from amishare.store.schema import (
     iam_group_members,
     iam_groups,
     iam_inline_policies,
+    iam_login_profiles,
     iam_policies,
     iam_policy_versions,
     iam_roles,
@@ -329,3 +330,23 @@ def delete_sessions(conn, role_id: str, expired_before: float | None = None) -> 
     if expired_before is not None:
         query = query.where(iam_sessions.c.expires_at < expired_before)
     conn.execute(query)
+
+
+# --- login profiles (console passwords)
+
+
+def login_profile(conn, user_id: str):
+    return conn.execute(select(iam_login_profiles).where(iam_login_profiles.c.user_id == user_id)).mappings().first()
+
+
+def put_login_profile(conn, user_id: str, **values) -> None:
+    if login_profile(conn, user_id) is None:
+        conn.execute(insert(iam_login_profiles).values(user_id=user_id, **values))
+    else:
+        values.pop("created_at", None)
+        values.pop("account_id", None)
+        conn.execute(update(iam_login_profiles).where(iam_login_profiles.c.user_id == user_id).values(**values))
+
+
+def delete_login_profile(conn, user_id: str) -> int:
+    return conn.execute(delete(iam_login_profiles).where(iam_login_profiles.c.user_id == user_id)).rowcount

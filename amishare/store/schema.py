@@ -499,6 +499,17 @@ iam_users = _iam_entity(  # user_id AIDA...
     Column("boundary_arn", ARN),
 )
 
+# An IAM user's console password (CreateLoginProfile): a salted scrypt hash, never the password.
+iam_login_profiles = Table(
+    "iam_login_profiles",
+    metadata,
+    Column("user_id", IAM_ID, primary_key=True),
+    Column("account_id", ACCOUNT_ID, ForeignKey("accounts.account_id"), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("password_reset_required", Boolean, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
 iam_groups = _iam_entity("iam_groups", "group_id", 128)  # AGPA...
 
 iam_group_members = Table(

@@ -1,0 +1,498 @@
+"""The console's pages: routing, sign-in, and each page as the operations it invokes.
+
+Every page that shows or changes something calls `Application.invoke` with a `Call`
+for the signed-in principal, exactly as the HTTP API would; the console decides
+nothing about who may do what.
+"""
+
+import hmac
+import re
+import secrets
+import uuid
+from datetime import datetime, timezone
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from amishare.api.frontend import HttpRequest, Response
+from amishare.application import Application, Call, Outcome
+from amishare.console import sessions
+from amishare.domain.principal import Principal
+from amishare.domain.regions import is_region
+from amishare.errors import AwsError
+from amishare.models import commercial_regions
+
+PREFIX = "/console"
+DEFAULT_REGION = "us-east-1"
+PAGE_SIZE = 50
+_HERE = Path(__file__).parent
+_STATIC = {"console.css": "text/css; charset=utf-8"}
+
+# The "Owned by" filters of the AMIs page, as DescribeImages parameters.
+IMAGE_FILTERS = {
+    "owned": ("Owned by me", lambda: {"Owners": ["self"], "IncludeDisabled": True, "IncludeDeprecated": True}),
+    "private": ("Private images", lambda: {"Owners": ["self"], "IncludeDisabled": True, "IncludeDeprecated": True,
+                                           "Filters": [{"Name": "is-public", "Values": ["false"]}]}),
+    "public": ("Public images", lambda: {"Filters": [{"Name": "is-public", "Values": ["true"]}]}),
+    "shared": ("Shared with me", lambda: {"ExecutableUsers": ["self"]}),
+}
+# Actions on an AMI (besides Edit AMI permissions), each one operation.
+ACTIONS = {
+    "launch": "Launch instance from AMI",
+    "copy": "Copy AMI",
+    "deprecation": "Manage AMI deprecation",
+    "disable": "Disable AMI",
+    "enable": "Re-enable AMI",
+    "deregister": "Deregister AMI",
+}
+BPA_LABELS = {"block-new-sharing": "New public sharing blocked", "unblocked": "New public sharing allowed"}
+
+
+class _Page(Exception):
+    """Stop handling and answer with this response."""
+
+    def __init__(self, response: Response):
+        self.response = response
+
+
+class Console:
+    def __init__(self, application: Application):
+        self.app = application
+        self.templates = Environment(loader=FileSystemLoader(str(_HERE / "templates")),
+                                     autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+        self.routes = [
+            ("GET", r"", self.home), ("GET", r"/", self.home),
+            ("GET", r"/signin", self.signin_form), ("POST", r"/signin", self.signin),
+            ("POST", r"/signout", self.signout),
+            ("GET", r"/ec2/home", self.dashboard),
+            ("GET", r"/ec2/amis", self.amis),
+            ("GET", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)", self.ami),
+            ("GET", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/permissions", self.permissions_form),
+            ("POST", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/permissions", self.permissions_post),
+            ("GET", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/(?P<action>[a-z-]+)", self.action_form),
+            ("POST", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/(?P<action>[a-z-]+)", self.action_post),
+            ("GET", r"/ec2/snapshots", self.snapshots),
+            ("GET", r"/ec2/settings/data-protection", self.data_protection),
+            ("GET", r"/ec2/settings/data-protection/block-public-access", self.bpa_form),
+            ("POST", r"/ec2/settings/data-protection/block-public-access", self.bpa_post),
+        ]
+
+    # --- plumbing
+
+    def handle(self, request: HttpRequest) -> Response:
+        path = request.raw_path.split("?", 1)[0][len(PREFIX):]
+        if path.startswith("/static/"):
+            return self._static(path[len("/static/"):])
+        for method, pattern, view in self.routes:
+            match = re.fullmatch(pattern, path)
+            if match and method == request.method:
+                try:
+                    return view(_Request(request, self), **match.groupdict())
+                except _Page as page:
+                    return page.response
+        return _html(404, "<!doctype html><title>Not found</title><p>Not found</p>")
+
+    def _static(self, name: str) -> Response:
+        if name not in _STATIC:
+            return _html(404, "Not found")
+        body = (_HERE / "static" / name).read_bytes()
+        return Response(200, _STATIC[name], body, "", headers=[("cache-control", "max-age=300")])
+
+    def render(self, req: "_Request", template: str, status: int = 200, headers=(), **values) -> Response:
+        values.setdefault("region", req.region)
+        values.setdefault("regions", _regions())
+        values["principal"] = req.principal
+        values["csrf"] = req.session.csrf if req.session else None
+        values["path"] = req.path
+        values["query"] = req.query if req.http.method == "GET" else {}
+        body = self.templates.get_template(template).render(**values)
+        return _html(status, body, list(headers))
+
+    def invoke(self, req: "_Request", operation: str, params: dict, service: str = "ec2",
+               region: str | None = None) -> Outcome:
+        call = Call(req.principal, region or req.region, service, operation, params, str(uuid.uuid4()),
+                    source_ip=req.http.client_ip, user_agent="amishare-console", secure_transport=req.http.secure)
+        return self.app.invoke(call)
+
+    # --- sign-in
+
+    def home(self, req):
+        req.require_session()
+        return _redirect(f"{PREFIX}/ec2/home?region={req.region}")
+
+    def signin_form(self, req, error=None, status=200):
+        token = secrets.token_urlsafe(24)
+        cookie = _cookie(sessions.LOGIN_COOKIE, token, req.http.secure, max_age=3600)
+        next_page = req.query.get("next") or req.form().get("next", "")
+        return self.render(req, "signin.html", status, [("set-cookie", cookie)], login_csrf=token, error=error,
+                           next_page=next_page)
+
+    def signin(self, req):
+        form = req.form()
+        expected = req.cookies.get(sessions.LOGIN_COOKIE)
+        if not expected or not hmac.compare_digest(expected.encode(), form.get("csrf", "").encode()):
+            return self.signin_form(req, "Your sign-in form expired. Sign in again.", 403)
+        lifetime = self.app.settings.console_session_seconds
+        if form.get("method") == "password":
+            principal = self.app.identities.by_password(form.get("account_id", "").strip(),
+                                                        form.get("user_name", "").strip(), form.get("password", ""))
+            if principal is None:
+                return self.signin_form(req, "The account ID, user name or password is not valid.", 401)
+            session = sessions.new_session(principal.unique_id, lifetime, "user")
+        else:
+            access_key_id = form.get("access_key_id", "").strip()
+            secret = form.get("secret_access_key", "")
+            identity = self.app.identities.by_access_key(access_key_id) if access_key_id else None
+            # Compare in constant time; an unknown key compares against a dummy, so both take as long.
+            stored = identity.secret if identity is not None else secrets.token_urlsafe(30)
+            if not hmac.compare_digest(stored.encode(), secret.encode()) or identity is None or identity.expired:
+                return self.signin_form(req, "The access key ID or secret access key is not valid.", 401)
+            session = sessions.new_session(access_key_id, lifetime)
+        cookie = _cookie(sessions.COOKIE, sessions.seal(self.app.box, session), req.http.secure,
+                         max_age=int(lifetime))
+        clear = _cookie(sessions.LOGIN_COOKIE, "", req.http.secure, max_age=0)
+        target = form.get("next", "")
+        if not target.startswith(PREFIX + "/") or target.startswith(PREFIX + "//") or "\\" in target:
+            target = f"{PREFIX}/ec2/home?region={req.region}"
+        return _redirect(target, [("set-cookie", cookie), ("set-cookie", clear)])
+
+    def signout(self, req):
+        req.require_session()
+        req.require_csrf(req.form())
+        return _redirect(f"{PREFIX}/signin", [("set-cookie", _cookie(sessions.COOKIE, "", req.http.secure, max_age=0))])
+
+    # --- EC2
+
+    def dashboard(self, req):
+        req.require_session()
+        return self.render(req, "dashboard.html")
+
+    def amis(self, req):
+        req.require_session()
+        query = req.query
+        which = query.get("filter", "owned")
+        if which not in IMAGE_FILTERS:
+            which = "owned"
+        params = IMAGE_FILTERS[which][1]()
+        name = query.get("name", "").strip()
+        if name:
+            pattern = name if any(c in name for c in "*?") else f"*{name}*"
+            params.setdefault("Filters", []).append({"Name": "name", "Values": [pattern]})
+        params["MaxResults"] = PAGE_SIZE
+        if query.get("next_token"):
+            params["NextToken"] = query["next_token"]
+        outcome = self.invoke(req, "DescribeImages", params)
+        result = outcome.result or {}
+        return self.render(req, "amis.html", filters=IMAGE_FILTERS, which=which, name=name,
+                           images=result.get("Images", []), next_token=result.get("NextToken"),
+                           paged=bool(query.get("next_token")), error=outcome.error)
+
+    def _image(self, req, image_id: str) -> dict:
+        outcome = self.invoke(req, "DescribeImages", {"ImageIds": [image_id], "IncludeDisabled": True,
+                                                      "IncludeDeprecated": True})
+        if outcome.error is not None or not outcome.result.get("Images"):
+            raise _Page(self.render(req, "error.html", 404 if outcome.error is None else outcome.error.status,
+                                    error=outcome.error, image_id=image_id))
+        return outcome.result["Images"][0]
+
+    def _permissions(self, req, image_id: str) -> tuple[list[dict], object]:
+        outcome = self.invoke(req, "DescribeImageAttribute", {"ImageId": image_id, "Attribute": "launchPermission"})
+        return (outcome.result or {}).get("LaunchPermissions", []), outcome.error
+
+    def ami(self, req, image_id):
+        req.require_session()
+        image = self._image(req, image_id)
+        tab = req.query.get("tab", "details")
+        if tab not in ("details", "permissions", "storage", "tags"):
+            tab = "details"
+        permissions, permissions_error = ([], None)
+        if tab == "permissions":
+            permissions, permissions_error = self._permissions(req, image_id)
+        return self.render(req, "ami.html", image=image, tab=tab, permissions=permissions,
+                           permissions_error=permissions_error, saved=req.query.get("saved") == "1")
+
+    def permissions_form(self, req, image_id):
+        req.require_session()
+        image = self._image(req, image_id)
+        current, error = self._permissions(req, image_id)
+        state = _PermissionState.from_entries(current)
+        return self.render(req, "permissions.html", image=image, state=state, error=error)
+
+    def permissions_post(self, req, image_id):
+        req.require_session()
+        form = req.form_multi()
+        req.require_csrf({k: v[0] for k, v in form.items()})
+        image = self._image(req, image_id)
+        state = _PermissionState.from_form(form)
+        action = _one(form, "action")
+        if action in ("add_account", "enter"):
+            value = _one(form, "new_account").strip()
+            if value and value not in state.accounts:
+                state.accounts.append(value)
+        if action in ("add_org", "enter"):
+            value = _one(form, "new_org").strip()
+            if value and value not in state.orgs:
+                state.orgs.append(value)
+        if action == "remove_accounts":
+            chosen = set(form.get("selected_account", []))
+            state.accounts = [a for a in state.accounts if a not in chosen]
+        elif action == "remove_orgs":
+            chosen = set(form.get("selected_org", []))
+            state.orgs = [o for o in state.orgs if o not in chosen]
+        elif action == "save":
+            error = self._save_permissions(req, image, state)
+            if error is None:
+                return _redirect(f"{PREFIX}/ec2/amis/{image_id}?region={req.region}&tab=permissions&saved=1")
+            return self.render(req, "permissions.html", 400, image=image, state=state, error=error)
+        return self.render(req, "permissions.html", image=image, state=state, error=None)
+
+    def _save_permissions(self, req, image: dict, state: "_PermissionState"):
+        """One ModifyImageAttribute with the difference, so a refusal changes nothing; then, if
+        asked, create-volume permissions on the image's snapshots for the accounts added."""
+        current_entries, error = self._permissions(req, image["ImageId"])
+        if error is not None:
+            return error
+        current = _PermissionState.from_entries(current_entries)
+        add, remove = [], []
+        if state.public and not current.public:
+            add.append({"Group": "all"})
+        if current.public and not state.public:
+            remove.append({"Group": "all"})
+        new_accounts = [a for a in state.accounts if a not in current.accounts]
+        add += [{"UserId": a} for a in new_accounts]
+        remove += [{"UserId": a} for a in current.accounts if a not in state.accounts]
+        for org in state.orgs:
+            if org not in current.orgs:
+                add.append({_org_key(org): org})
+        for org in current.orgs:
+            if org not in state.orgs:
+                remove.append({_org_key(org): org})
+        if add or remove:
+            change = {}
+            if add:
+                change["Add"] = add
+            if remove:
+                change["Remove"] = remove
+            outcome = self.invoke(req, "ModifyImageAttribute", {"ImageId": image["ImageId"], "LaunchPermission": change})
+            if outcome.error is not None:
+                return outcome.error
+        if state.snapshot_permissions and new_accounts:
+            for device in image.get("BlockDeviceMappings", []):
+                snapshot_id = (device.get("Ebs") or {}).get("SnapshotId")
+                if not snapshot_id:
+                    continue
+                outcome = self.invoke(req, "ModifySnapshotAttribute", {
+                    "SnapshotId": snapshot_id, "Attribute": "createVolumePermission",
+                    "CreateVolumePermission": {"Add": [{"UserId": a} for a in new_accounts]}})
+                if outcome.error is not None:
+                    return outcome.error
+        return None
+
+    def action_form(self, req, image_id, action):
+        req.require_session()
+        if action not in ACTIONS:
+            return _html(404, "<!doctype html><title>Not found</title><p>Not found</p>")
+        image = self._image(req, image_id)
+        return self.render(req, "action.html", image=image, action=action, title=ACTIONS[action], error=None,
+                           done=None, form={})
+
+    def action_post(self, req, image_id, action):
+        req.require_session()
+        if action not in ACTIONS:
+            return _html(404, "<!doctype html><title>Not found</title><p>Not found</p>")
+        form = req.form()
+        req.require_csrf(form)
+        image = self._image(req, image_id)
+        outcome, done = self._run_action(req, image, action, form)
+        status = 200 if outcome is None or outcome.error is None else 400
+        return self.render(req, "action.html", status, image=image, action=action, title=ACTIONS[action],
+                           error=outcome.error if outcome is not None else None,
+                           done=done if outcome is not None and outcome.error is None else None, form=form)
+
+    def _run_action(self, req, image: dict, action: str, form: dict) -> tuple[Outcome | None, str | None]:
+        """(the outcome of the action's operation, what to tell on success)."""
+        image_id = image["ImageId"]
+        if action == "launch":
+            outcome = self.invoke(req, "RunInstances", {"ImageId": image_id, "MinCount": 1, "MaxCount": 1,
+                                                        "InstanceType": form.get("instance_type") or "t3.micro"})
+            ids = [i["InstanceId"] for i in (outcome.result or {}).get("Instances", [])]
+            return outcome, f"Launched instance {', '.join(ids)}."
+        if action == "deregister":
+            outcome = self.invoke(req, "DeregisterImage", {"ImageId": image_id})
+            return outcome, f"Deregistered {image_id}. Its snapshots remain."
+        if action == "copy":
+            destination = form.get("destination_region", "")
+            if not is_region(destination):
+                destination = req.region
+            outcome = self.invoke(req, "CopyImage", {"SourceImageId": image_id, "SourceRegion": req.region,
+                                                     "Name": form.get("name") or image.get("Name") or image_id},
+                                  region=destination)
+            return outcome, f"Copying to {destination} as {(outcome.result or {}).get('ImageId')}."
+        if action == "deprecation":
+            if form.get("enable") == "on":
+                try:
+                    when = datetime.strptime(form.get("deprecate_at", ""), "%Y-%m-%dT%H:%M").replace(tzinfo=timezone.utc)
+                except ValueError:
+                    return Outcome(error=AwsError("InvalidParameterValue",
+                                                  "Enter the deprecation date and time as YYYY-MM-DDTHH:MM (UTC).")), None
+                outcome = self.invoke(req, "EnableImageDeprecation", {"ImageId": image_id, "DeprecateAt": when})
+                return outcome, f"{image_id} will be deprecated at {when.isoformat()}."
+            outcome = self.invoke(req, "DisableImageDeprecation", {"ImageId": image_id})
+            return outcome, f"Deprecation of {image_id} cancelled."
+        if action == "disable":
+            return self.invoke(req, "DisableImage", {"ImageId": image_id}), f"Disabled {image_id}."
+        if action == "enable":
+            return self.invoke(req, "EnableImage", {"ImageId": image_id}), f"Re-enabled {image_id}."
+        return None, None
+
+    def snapshots(self, req):
+        req.require_session()
+        params = {"OwnerIds": ["self"], "MaxResults": PAGE_SIZE}
+        if req.query.get("next_token"):
+            params["NextToken"] = req.query["next_token"]
+        outcome = self.invoke(req, "DescribeSnapshots", params)
+        result = outcome.result or {}
+        return self.render(req, "snapshots.html", snapshots=result.get("Snapshots", []),
+                           next_token=result.get("NextToken"), paged=bool(req.query.get("next_token")),
+                           error=outcome.error)
+
+    def data_protection(self, req):
+        req.require_session()
+        outcome = self.invoke(req, "GetImageBlockPublicAccessState", {})
+        state = (outcome.result or {}).get("ImageBlockPublicAccessState")
+        return self.render(req, "data_protection.html", state=state, label=BPA_LABELS.get(state, state),
+                           error=outcome.error, updated=req.query.get("updated") == "1")
+
+    def bpa_form(self, req):
+        req.require_session()
+        outcome = self.invoke(req, "GetImageBlockPublicAccessState", {})
+        state = (outcome.result or {}).get("ImageBlockPublicAccessState")
+        return self.render(req, "bpa_manage.html", blocked=state == "block-new-sharing", confirming=False,
+                           error=outcome.error)
+
+    def bpa_post(self, req):
+        req.require_session()
+        form = req.form()
+        req.require_csrf(form)
+        block = form.get("block") == "on"
+        if block:
+            outcome = self.invoke(req, "EnableImageBlockPublicAccess",
+                                  {"ImageBlockPublicAccessState": "block-new-sharing"})
+        else:
+            current = self.invoke(req, "GetImageBlockPublicAccessState", {})
+            if current.error is None and current.result.get("ImageBlockPublicAccessState") == "unblocked":
+                return _redirect(f"{PREFIX}/ec2/settings/data-protection?region={req.region}&updated=1")
+            typed = form.get("confirm_text")
+            if typed is None or typed.strip() != "confirm":
+                return self.render(req, "bpa_manage.html", 200 if typed is None else 400, blocked=False,
+                                   confirming=True, error=None, confirm_error=typed is not None)
+            outcome = self.invoke(req, "DisableImageBlockPublicAccess", {})
+        if outcome.error is not None:
+            return self.render(req, "bpa_manage.html", 400, blocked=block, confirming=False, error=outcome.error)
+        return _redirect(f"{PREFIX}/ec2/settings/data-protection?region={req.region}&updated=1")
+
+
+class _PermissionState:
+    """The Edit AMI permissions form: availability, shared accounts and organizations/OUs."""
+
+    def __init__(self, public: bool, accounts: list[str], orgs: list[str], snapshot_permissions: bool = False):
+        self.public, self.accounts, self.orgs = public, accounts, orgs
+        self.snapshot_permissions = snapshot_permissions
+
+    @classmethod
+    def from_entries(cls, entries: list[dict]) -> "_PermissionState":
+        public = any(e.get("Group") == "all" for e in entries)
+        accounts = [e["UserId"] for e in entries if e.get("UserId")]
+        orgs = [e.get("OrganizationArn") or e["OrganizationalUnitArn"] for e in entries
+                if e.get("OrganizationArn") or e.get("OrganizationalUnitArn")]
+        return cls(public, accounts, orgs)
+
+    @classmethod
+    def from_form(cls, form: dict[str, list[str]]) -> "_PermissionState":
+        return cls(_one(form, "availability") == "public", list(dict.fromkeys(form.get("account", []))),
+                   list(dict.fromkeys(form.get("org", []))), _one(form, "snapshot_permissions") == "on")
+
+
+class _Request:
+    """One console request: its session (if any), principal, Region and form."""
+
+    def __init__(self, http: HttpRequest, console: Console):
+        self.http = http
+        self.console = console
+        self.path = http.raw_path.split("?", 1)[0]
+        self.query = {k: v[0] for k, v in parse_qs(http.query_string.decode("latin-1")).items()}
+        cookies = SimpleCookie()
+        try:
+            cookies.load(http.headers.get("cookie", ""))
+        except Exception:
+            pass
+        self.cookies = {k: m.value for k, m in cookies.items()}
+        region = self.query.get("region") or DEFAULT_REGION
+        self.region = region if is_region(region) else DEFAULT_REGION
+        self.session = sessions.unseal(console.app.box, self.cookies.get(sessions.COOKIE))
+        self.principal: Principal | None = None
+        self._form = None
+        if self.session is not None and self.session.kind == "user":
+            self.principal = console.app.identities.by_user_id(self.session.subject)
+        elif self.session is not None:
+            identity = console.app.identities.by_access_key(self.session.subject)
+            if identity is not None and not identity.expired:
+                self.principal = identity.principal
+        if self.principal is None:
+            self.session = None
+
+    def require_session(self) -> None:
+        if self.session is None:
+            target = self.path + ("?" + self.http.query_string.decode("latin-1") if self.http.query_string else "")
+            raise _Page(_redirect(f"{PREFIX}/signin?{urlencode({'next': target})}"))
+
+    def require_csrf(self, form: dict) -> None:
+        if not self.session.csrf_ok(form.get("csrf")):
+            raise _Page(self.console.render(self, "error.html", 403, error=None,
+                                            message="The form was not sent by this console session (CSRF token "
+                                                    "missing or wrong). Reload the page and try again."))
+
+    def form_multi(self) -> dict[str, list[str]]:
+        if self._form is None:
+            self._form = parse_qs(self.http.body.decode("utf-8", "replace"), keep_blank_values=True)
+            if "region" in self._form and is_region(self._form["region"][0]):
+                self.region = self._form["region"][0]
+        return self._form
+
+    def form(self) -> dict[str, str]:
+        return {k: v[0] for k, v in self.form_multi().items()}
+
+
+def _one(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name)
+    return values[0] if values else ""
+
+
+def _org_key(arn: str) -> str:
+    return "OrganizationalUnitArn" if ":ou/" in arn else "OrganizationArn"
+
+
+def _regions() -> list[str]:
+    return sorted(commercial_regions())
+
+
+def _cookie(name: str, value: str, secure: bool, max_age: int | None = None) -> str:
+    parts = [f"{name}={value}", f"Path={PREFIX}", "HttpOnly", "SameSite=Lax"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+def _html(status: int, body: str, headers=None) -> Response:
+    headers = list(headers or [])
+    headers += [("cache-control", "no-store"), ("x-frame-options", "DENY"), ("x-content-type-options", "nosniff")]
+    return Response(status, "text/html; charset=utf-8", body.encode(), "", headers=headers)
+
+
+def _redirect(location: str, headers=()) -> Response:
+    return Response(303, "text/plain", b"", "", headers=[("location", location), *headers])
+
