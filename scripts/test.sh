@@ -8,7 +8,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq chromium
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
 pip install -q -e '.[test]'
 python -m pytest -n 2 "$@"
