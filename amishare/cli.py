@@ -37,6 +37,9 @@ def _serve(args) -> int:
             "amishare.api.asgi:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
             loop="uvloop", http=GuardedHttpProtocol, access_log=False, log_level=args.log_level, lifespan="on",
             limit_concurrency=settings.max_connections, timeout_keep_alive=5,
+            # aws:SourceIp and aws:SecureTransport come from the connection itself: X-Forwarded-*
+            # headers from a client must not change them.
+            proxy_headers=False, server_header=False,
         )
     return 0
 

@@ -277,3 +277,53 @@ def test_simulation_answers_from_the_same_evaluation(server, alice):
     assert custom[0]["EvalDecision"] == "allowed"
     expect_error(lambda: iam.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{alice.account_id}:user/ghost",
                                                        ActionNames=["ec2:DescribeImages"]), "NoSuchEntity", 404)
+
+
+def test_iam_calls_name_the_entity_they_act_on(server, alice):
+    """Joining a group acts on the group; listings act on "*"; a create acts on the path it asks
+    for; iam:PolicyARN and aws:TagKeys are supplied, so guardrails on them hold."""
+    iam = server.client(alice, "iam")
+    iam.create_group(GroupName="admins")
+    iam.attach_group_policy(GroupName="admins", PolicyArn=ADMIN)
+    me = server.new_user(alice, "selfish")
+    iam.put_user_policy(UserName="selfish", PolicyName="self", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": "iam:*", "Resource": f"arn:aws:iam::{alice.account_id}:user/selfish"}))
+    mine = server.client(me, "iam")
+    expect_error(lambda: mine.add_user_to_group(GroupName="admins", UserName="selfish"), "AccessDenied")
+    expect_error(lambda: mine.get_account_authorization_details(), "AccessDenied")
+    expect_error(lambda: mine.list_users(), "AccessDenied")
+    assert iam.get_group(GroupName="admins")["Users"] == []
+    delegated = server.new_user(alice, "delegated")
+    iam.put_user_policy(UserName="delegated", PolicyName="limited", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": ["iam:AttachUserPolicy", "iam:CreateUser", "iam:TagUser"], "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:AttachUserPolicy", "Resource": "*",
+         "Condition": {"ArnLike": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}}},
+        {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": f"arn:aws:iam::{alice.account_id}:user/privileged/*"},
+        {"Effect": "Deny", "Action": "iam:TagUser", "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["team"]}}}))
+    client = server.client(delegated, "iam")
+    expect_error(lambda: client.attach_user_policy(UserName="delegated", PolicyArn=ADMIN), "AccessDenied")
+    client.attach_user_policy(UserName="delegated", PolicyArn=EC2_READ)
+    expect_error(lambda: client.create_user(UserName="boss", Path="/privileged/"), "AccessDenied")
+    client.create_user(UserName="intern", Path="/interns/")
+    expect_error(lambda: client.tag_user(UserName="intern", Tags=[{"Key": "team", "Value": "prod"}]), "AccessDenied")
+    client.tag_user(UserName="intern", Tags=[{"Key": "note", "Value": "x"}])
+    expect_error(lambda: iam.simulate_custom_policy(PolicyInputList=[policy_document(
+        {"Effect": "Allow", "Action": "*", "Resource": "*"})], ActionNames=["ec2:DescribeImages"], ResourceOwner="x"),
+        "InvalidInput")
+
+
+def test_forwarded_headers_do_not_change_the_source_ip(server, alice):
+    iam = server.client(alice, "iam")
+    user = server.new_user(alice, "from-vpn")
+    iam.put_user_policy(UserName="from-vpn", PolicyName="vpn", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": "ec2:DescribeRegions", "Resource": "*",
+         "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}, "Bool": {"aws:SecureTransport": "true"}}}))
+    ec2 = server.client(user)
+
+    def spoof(request, **_):
+        request.headers["X-Forwarded-For"] = "10.9.9.9"
+        request.headers["X-Forwarded-Proto"] = "https"
+
+    ec2.meta.events.register("before-sign.ec2.DescribeRegions", spoof)
+    expect_error(lambda: ec2.describe_regions(), "UnauthorizedOperation")

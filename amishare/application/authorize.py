@@ -3,7 +3,7 @@ on the resources it names? Decided once per call, before the handler runs, by
 the one evaluation in `domain/authz.py`."""
 
 from amishare.domain import authz
-from amishare.domain.resources import Resource
+from amishare.domain.resources import Resource, request_tags
 from amishare.errors import AwsError
 from amishare.services import Operation
 
@@ -15,14 +15,26 @@ def authorize(ctx, operation: Operation, params: dict) -> None:
     if principal.is_root and levels is None and not operation.resource_policies:
         return  # the account's root user, bound by no SCP and no resource policy: nothing to evaluate
     resources = operation.resources(ctx, params) if operation.resources else []
+    extra = _requested_tags(params)
+    if operation.context:
+        extra.update(operation.context(ctx, params))
     context = authz.request_context(ctx.conn, principal, ctx.region, ctx.now, ctx.source_ip, ctx.secure_transport,
-                                    operation.context(ctx, params) if operation.context else None)
+                                    extra)
     for resource in resources or [Resource("*")]:
         target = authz.Target(operation.action, resource.arn, resource.account_id, resource.policy,
                               resource.policy_required, resource.grants_allow(principal, operation.action))
         decision = authz.decide(ctx.conn, principal, target, {**context, **resource.context}, levels)
         if not decision.allowed:
             raise refusal(ctx, operation, resource.arn, decision, context)
+
+
+def _requested_tags(params: dict) -> dict:
+    """aws:RequestTag/… and aws:TagKeys for the tags a call asks for (Tags, or TagSpecifications)."""
+    tags = list(params.get("Tags") or []) if isinstance(params.get("Tags"), list) else []
+    for spec in params.get("TagSpecifications") or []:
+        if isinstance(spec, dict):
+            tags.extend(spec.get("Tags") or [])
+    return request_tags(tags)
 
 
 def refusal(ctx, operation: Operation, resource: str, decision: authz.Decision, context: dict) -> AwsError:

@@ -66,8 +66,13 @@ def _evaluate(ctx, principal: Principal, identity, boundaries, params) -> dict:
         resource_policy = authz.Source("ResourcePolicy", "resource",
                                        policy.validate_document(params["ResourcePolicy"], resource_policy=True))
     context = _context(params.get("ContextEntries"))
-    results = [authz.simulate(principal, identity, boundaries, action, resource, context, resource_policy,
-                              params.get("ResourceOwner", "").split(":")[4] if params.get("ResourceOwner") else None)
+    owner = None
+    if params.get("ResourceOwner"):
+        parts = params["ResourceOwner"].split(":")
+        if len(parts) < 5 or not parts[4].isascii() or not parts[4].isdigit():
+            raise AwsError("InvalidInput", "ResourceOwner must be an account ARN such as arn:aws:iam::123456789012:root.")
+        owner = parts[4]
+    results = [authz.simulate(principal, identity, boundaries, action, resource, context, resource_policy, owner)
                for action in actions for resource in resources]
     return {"EvaluationResults": results, "IsTruncated": False}
 

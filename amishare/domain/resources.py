@@ -109,23 +109,75 @@ def by_id(ctx, resource_id: str) -> Resource:
     return namer(ctx, resource_id)
 
 
+# The entity an IAM operation acts on, as AWS's service authorization reference names it.
+# Operations on a group's membership act on the group; the rest name their entity by the
+# first of these members present.
+_IAM_GROUP_OPERATIONS = {"AddUserToGroup", "RemoveUserFromGroup", "GetGroup", "DeleteGroup", "CreateGroup",
+                         "AttachGroupPolicy", "DetachGroupPolicy", "PutGroupPolicy", "GetGroupPolicy",
+                         "DeleteGroupPolicy", "ListGroupPolicies", "ListAttachedGroupPolicies"}
 _IAM_NAMES = (("UserName", "user"), ("RoleName", "role"), ("GroupName", "group"))
+# Operations that name no single entity act on "*" (listings, account-wide reads).
+_IAM_ACCOUNT_WIDE = {"ListUsers", "ListRoles", "ListGroups", "ListPolicies", "GetAccountAuthorizationDetails",
+                     "SimulateCustomPolicy"}
 
 
-def iam_entity(ctx, params: dict) -> list[Resource]:
-    """What an IAM call acts on, as IAM's resource ARN: the user, role or group it names (with
-    its path, when it exists), else the managed policy; a user's own entry without a name."""
+def _iam_arn(ctx, kind: str, name: str, path: str | None = None) -> Resource:
     from amishare.domain import iam_common
     from amishare.store import iam as iam_store
 
+    row = iam_store.entity_by_name(ctx.conn, kind, ctx.account_id, name)
+    if row is not None:
+        return Resource(iam_common.row_arn(kind, row), ctx.account_id)
+    return Resource(iam_common.arn(ctx.account_id, kind, path or "/", name), ctx.account_id)
+
+
+def iam_entity(ctx, params: dict, operation: str = "") -> list[Resource]:
+    """What an IAM call acts on, as IAM's resource ARN: the group of a membership change; the
+    user, role or group it names (with its path: the stored one, or the one a create asks
+    for); the policy it creates or names; the entity a simulation is about; else "*" (a
+    user's own entry when a user asks about itself without a name)."""
+    if operation in _IAM_ACCOUNT_WIDE:
+        return [Resource("*")]
+    if operation in _IAM_GROUP_OPERATIONS and isinstance(params.get("GroupName"), str):
+        return [_iam_arn(ctx, "group", params["GroupName"], params.get("Path"))]
+    if operation == "SimulatePrincipalPolicy" and isinstance(params.get("PolicySourceArn"), str):
+        return [Resource(params["PolicySourceArn"])]
+    if operation == "CreatePolicy" and isinstance(params.get("PolicyName"), str):
+        from amishare.domain import iam_common
+
+        return [Resource(iam_common.arn(ctx.account_id, "policy", params.get("Path") or "/", params["PolicyName"]),
+                         ctx.account_id)]
     for member, kind in _IAM_NAMES:
         name = params.get(member)
         if isinstance(name, str):
-            row = iam_store.entity_by_name(ctx.conn, kind, ctx.account_id, name)
-            arn = iam_common.row_arn(kind, row) if row else iam_common.arn(ctx.account_id, kind, "/", name)
-            return [Resource(arn, ctx.account_id)]
+            return [_iam_arn(ctx, kind, name, params.get("Path"))]
     if isinstance(params.get("PolicyArn"), str):
         return [Resource(params["PolicyArn"])]
-    if ctx.principal.kind == "user" and "UserName" not in params:
+    if ctx.principal.kind == "user" and operation in ("GetUser", "ListAccessKeys", "CreateAccessKey",
+                                                      "UpdateAccessKey", "DeleteAccessKey", "ListGroupsForUser"):
         return [Resource(ctx.principal.arn, ctx.account_id)]
     return [Resource("*")]
+
+
+def iam_request_context(ctx, params: dict) -> dict:
+    """The condition keys an IAM request supplies: iam:PolicyARN, iam:PermissionsBoundary and
+    the tags it asks for (aws:RequestTag/…, aws:TagKeys)."""
+    context = {}
+    if isinstance(params.get("PolicyArn"), str):
+        context["iam:policyarn"] = [params["PolicyArn"]]
+    boundary = params.get("PermissionsBoundary")
+    if isinstance(boundary, str):
+        context["iam:permissionsboundary"] = [boundary]
+    context.update(request_tags(params.get("Tags")))
+    return context
+
+
+def request_tags(tags) -> dict:
+    """aws:RequestTag/KEY and aws:TagKeys for the tags a request asks for."""
+    pairs = [t for t in tags or [] if isinstance(t, dict) and isinstance(t.get("Key"), str)]
+    if not pairs:
+        return {}
+    context = {"aws:tagkeys": [t["Key"] for t in pairs]}
+    for t in pairs:
+        context[f"aws:requesttag/{t['Key'].lower()}"] = [str(t.get("Value", ""))]
+    return context

@@ -72,11 +72,15 @@ def lookup(service: str, name: str | None) -> Operation | None:
     return REGISTRY.get(service, {}).get(name or "")
 
 
-def default_resources(service: str, namer: ResourceNamer) -> None:
-    """Name the resources of every operation of `service` that doesn't name its own."""
+def default_resources(service: str, namer_for: Callable[[str], ResourceNamer], context: Callable | None = None) -> None:
+    """Name the resources (namer_for(operation name)) and request condition keys of every
+    operation of `service` that doesn't declare its own."""
     for name, op in REGISTRY.get(service, {}).items():
         if op.resources is None:
-            REGISTRY[service][name] = replace(op, resources=namer)
+            op = replace(op, resources=namer_for(name))
+        if op.context is None and context is not None:
+            op = replace(op, context=context)
+        REGISTRY[service][name] = op
 
 
 def load_all() -> None:

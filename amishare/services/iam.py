@@ -375,4 +375,9 @@ def simulate_custom_policy(ctx, params):
     return simulation.simulate_custom(ctx, params)
 
 
-default_resources(SERVICE, resources.iam_entity)  # IAM names the user, role, group or policy a call acts on
+def _entity_of(operation: str):
+    return lambda ctx, params: resources.iam_entity(ctx, params, operation)
+
+
+# IAM names the user, role, group or policy a call acts on, and the request's own condition keys.
+default_resources(SERVICE, _entity_of, context=lambda ctx, params: resources.iam_request_context(ctx, params))
