@@ -153,6 +153,9 @@ snapshots = Table(
     Column("source_snapshot_id", RESOURCE_ID),
     Column("source_region", REGION),
     Column("product_codes", Text),  # JSON list of AWS Marketplace codes carried from its source
+    # Public, but hidden by the owner's block public access in block-all-sharing mode: is_public
+    # is then false and this true, so that unblocking makes it public again.
+    Column("public_blocked", Boolean),
     Index("ix_snapshots_owner", "region", "owner_id", "snapshot_id"),
     Index("ix_snapshots_public", "region", "is_public", "snapshot_id"),
 )

@@ -18,6 +18,21 @@ def get_image_block_public_access_state(ctx, params):
     return {"ImageBlockPublicAccessState": guardrails.block_public_access_state(ctx), "ManagedBy": "account"}
 
 
+@operation("ec2")
+def enable_snapshot_block_public_access(ctx, params):
+    return {"State": guardrails.enable_snapshot_block_public_access(ctx, params["State"])}
+
+
+@operation("ec2")
+def disable_snapshot_block_public_access(ctx, params):
+    return {"State": guardrails.set_snapshot_block_public_access(ctx, guardrails.UNBLOCKED)}
+
+
+@operation("ec2")
+def get_snapshot_block_public_access_state(ctx, params):
+    return {"State": guardrails.snapshot_block_public_access_state(ctx), "ManagedBy": "account"}
+
+
 @operation("ec2", resources=named(IMAGE, "ImageId"))
 def enable_image_deprecation(ctx, params):
     guardrails.enable_deprecation(ctx, params["ImageId"], params["DeprecateAt"])
