@@ -255,6 +255,17 @@ account_settings = Table(
     Column("effective_at", Float),
 )
 
+# Allowed AMIs, per account and Region: the state (enabled, audit-mode; no row is disabled)
+# and the image criteria as the API takes them (JSON).
+allowed_images_settings = Table(
+    "allowed_images_settings",
+    metadata,
+    Column("account_id", ACCOUNT_ID, primary_key=True),
+    Column("region", REGION, primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("criteria", Text, nullable=False),
+)
+
 # Per-account, per-region counts kept in step with the rows they count, so a
 # quota check is one primary-key read whatever the catalog size.
 usage_counters = Table(
