@@ -125,6 +125,7 @@ async def _send(send, response: Response):
     headers = [(b"content-type", response.content_type.encode()), (b"content-length", str(len(response.body)).encode())]
     if response.request_id:
         headers.append((b"x-amzn-requestid", response.request_id.encode()))
+    headers.extend((name.encode(), value.encode()) for name, value in getattr(response, "headers", ()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
 

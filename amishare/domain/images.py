@@ -4,7 +4,7 @@ import dataclasses
 import re
 
 from amishare.domain import access, catalog, ids, keys, lifecycle, ownership, pagination, productcodes, tags
-from amishare.domain import allowed_images, guardrails, sharing
+from amishare.domain import allowed_images, guardrails, recycle_bin, sharing
 from amishare.domain import snapshots as snapshot_domain
 from amishare.domain import volumes as volume_domain
 from amishare.domain.listing import Listing
@@ -343,6 +343,9 @@ def deregister_image(ctx, image_id, delete_snapshots: bool):
         raise AwsError("OperationNotPermitted",
                        f"Deregistration protection is enabled for image {image_id}. Disable it before deregistering.")
     devices = store.block_devices(ctx.conn, [image_id])[image_id]
+    kept_for = recycle_bin.retention_days(ctx, image)
+    if kept_for is not None:  # a retention rule matches: to the Recycle Bin, whole
+        recycle_bin.keep(ctx, image, devices, kept_for)
     sharing.set_public(ctx, image, False)
     store.delete_image(ctx.conn, image_id)
     tag_store.remove_all(ctx.conn, image_id)

@@ -266,6 +266,41 @@ allowed_images_settings = Table(
     Column("criteria", Text, nullable=False),
 )
 
+# Recycle Bin retention rules (rbin), per account and Region.
+recycle_bin_rules = Table(
+    "recycle_bin_rules",
+    metadata,
+    Column("rule_id", String(16), primary_key=True),
+    Column("account_id", ACCOUNT_ID, nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("resource_type", String(16), nullable=False),
+    Column("retention_days", Integer, nullable=False),
+    Column("description", String(500)),
+    Column("resource_tags", Text, nullable=False),  # JSON [[key, value-or-null], ...]
+    Column("exclude_tags", Text, nullable=False),
+    Column("tags", Text, nullable=False),  # the rule's own tags, JSON
+    Column("lock_days", Integer),  # the unlock delay of a locked rule
+    Column("lock_state", String(16)),
+    Column("lock_end_time", Float),
+    Index("ix_recycle_bin_rules_account", "account_id", "region", "resource_type", "rule_id"),
+)
+
+# Deregistered images kept by a retention rule: the image as it was (row, block devices,
+# product codes, launch permissions, tags; JSON) until it is restored or its time is up.
+recycled_images = Table(
+    "recycled_images",
+    metadata,
+    Column("image_id", RESOURCE_ID, primary_key=True),
+    Column("account_id", ACCOUNT_ID, nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("description", String(255)),
+    Column("entered_at", Float, nullable=False),
+    Column("exit_at", Float, nullable=False),
+    Column("payload", Text, nullable=False),
+    Index("ix_recycled_images_account", "account_id", "region", "image_id"),
+)
+
 # Per-account, per-region counts kept in step with the rows they count, so a
 # quota check is one primary-key read whatever the catalog size.
 usage_counters = Table(
