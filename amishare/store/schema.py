@@ -228,6 +228,7 @@ instances = Table(
     Column("ebs_optimized", Boolean, nullable=False),
     Index("ix_instances_owner", "region", "owner_id", "instance_id"),
     Index("ix_instances_image", "image_id", "region"),
+    Index("ix_instances_owner_image", "region", "owner_id", "image_id", "instance_id"),
     Index("ix_instances_reservation", "reservation_id"),
 )
 

@@ -1,4 +1,4 @@
-from amishare.domain import allowed_images, images
+from amishare.domain import allowed_images, image_references, images
 from amishare.services import operation
 from amishare.services.ec2 import shapes
 from amishare.services.ec2.targets import IMAGE, INSTANCE, creates, named
@@ -43,3 +43,9 @@ def deregister_image(ctx, params):
     if params.get("DeleteAssociatedSnapshots"):
         out["DeleteSnapshotResults"] = results
     return out
+
+
+@operation("ec2")
+def describe_image_references(ctx, params):
+    references, token = image_references.describe(ctx, params)
+    return {"ImageReferences": references, "NextToken": token}
