@@ -164,3 +164,28 @@ def test_gone_after_the_retention_period(server, alice):
     assert in_bin(ec2, ImageIds=[image_id]) == {}
     assert error_code(lambda: ec2.restore_image_from_recycle_bin(ImageId=image_id)) == "InvalidAMIID.NotFound"
 
+
+def test_restoring_counts_against_the_ami_quota(backend, tmp_path):
+    from support import Server, database_url, free_port, server_env
+
+    url, cleanup = database_url(backend, tmp_path)
+    env = server_env(tmp_path)
+    env["AMISHARE_MAX_IMAGES"] = "1"
+    srv = Server(db_url=url, port=free_port(), env=env, log_path=tmp_path / "server.log").start()
+    try:
+        account = srv.new_account()
+        ec2 = srv.client(account)
+        srv.client(account, "rbin").create_rule(
+            ResourceType="EC2_IMAGE", RetentionPeriod={"RetentionPeriodValue": 1, "RetentionPeriodUnit": "DAYS"})
+        first = register(ec2, "first")
+        ec2.deregister_image(ImageId=first)
+        second = register(ec2, "second")
+        assert error_code(lambda: ec2.restore_image_from_recycle_bin(ImageId=first)) == "ResourceLimitExceeded"
+        assert set(in_bin(ec2)) == {first}
+        ec2.deregister_image(ImageId=second)
+        ec2.restore_image_from_recycle_bin(ImageId=first)
+        assert set(in_bin(ec2)) == {second}
+        assert [i["ImageId"] for i in ec2.describe_images(Owners=["self"])["Images"]] == [first]
+    finally:
+        srv.stop()
+        cleanup()

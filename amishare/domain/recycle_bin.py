@@ -274,7 +274,7 @@ def list_images(ctx, image_ids, max_results, next_token):
 
 
 def restore_image(ctx, image_id) -> None:
-    from amishare.domain.images import IMAGE_COUNT
+    from amishare.domain.images import IMAGE_COUNT, _check_quota
     from amishare.domain.sharing import PUBLIC_COUNT
 
     ids.check("ami", image_id)
@@ -287,6 +287,7 @@ def restore_image(ctx, image_id) -> None:
         raise AwsError("InvalidAMIName.Duplicate",
                        f"AMI name {image['name']} is already in use by another AMI in this account and Region; "
                        f"{image_id} can't be restored.")
+    _check_quota(ctx)  # a restored image counts against the AMI quota again
     image_store.insert_image(ctx.conn, image, payload["devices"], payload["product_codes"])
     for grantee_type, grantee, created_at in payload["launch_permissions"]:
         image_store.add_launch_permissions(ctx.conn, image_id, ctx.region, [(grantee_type, grantee)], created_at)
