@@ -1,6 +1,7 @@
 """Allowed AMIs: per account and Region settings, criteria, discovery and launch."""
 
 import datetime as dt
+import time
 
 from test_images import error_code, register
 
@@ -154,3 +155,33 @@ def test_product_code_creation_and_deprecation_criteria(server, alice, bob):
         {"ImageProviders": [bob.account_id], "DeprecationTimeCondition": {"MaximumDaysSinceDeprecated": 1}},
     ])
     assert {fresh, deprecated} <= set(described(mine, IncludeDeprecated=True))
+
+
+def test_deprecated_long_ago_is_not_allowed(server, alice, bob):
+    from sqlalchemy import text
+
+    from amishare.store.db import make_engine
+
+    mine, theirs = server.client(alice), server.client(bob)
+    recent, old = register(theirs, "deprecated-recently"), register(theirs, "deprecated-long-ago")
+    for image_id in (recent, old):
+        share(theirs, image_id, alice)
+    # Deprecated 2 and 40 days ago (the stored deprecation times moved into the past).
+    engine = make_engine(server.db_url)
+    try:
+        with engine.begin() as conn:
+            for image_id, days in ((recent, 2), (old, 40)):
+                conn.execute(text("UPDATE images SET deprecation_time = :t WHERE image_id = :i"),
+                             {"t": time.time() - days * 86400, "i": image_id})
+    finally:
+        engine.dispose()
+    mine.replace_image_criteria_in_allowed_images_settings(ImageCriteria=[
+        {"ImageProviders": [bob.account_id], "DeprecationTimeCondition": {"MaximumDaysSinceDeprecated": 30}}])
+    mine.enable_allowed_images_settings(AllowedImagesSettingsState="audit-mode")
+    listed = described(mine, IncludeDeprecated=True, Owners=[bob.account_id])
+    assert listed[recent]["ImageAllowed"] is True and listed[old]["ImageAllowed"] is False
+    assert set(described(mine, IncludeDeprecated=True, Filters=[{"Name": "image-allowed", "Values": ["false"]}])) >= {old}
+    mine.enable_allowed_images_settings(AllowedImagesSettingsState="enabled")
+    assert set(described(mine, IncludeDeprecated=True, Owners=[bob.account_id])) == {recent}
+    assert error_code(lambda: mine.run_instances(ImageId=old, MinCount=1, MaxCount=1)) == "OperationNotPermitted"
+    mine.run_instances(ImageId=recent, MinCount=1, MaxCount=1)
