@@ -81,16 +81,24 @@ def send_signed(server: "Server", account: Account, service: str, body, operatio
 
     model = service_model(service)
     data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    method, path = "POST", "/"
     if model.protocol == "json":
         headers = {"Content-Type": f"application/x-amz-json-{model.metadata['jsonVersion']}",
                    "X-Amz-Target": target or f"{model.metadata['targetPrefix']}.{operation}"}
+    elif model.protocol == "rest-json":
+        # The operation's method and path (the model's requestUri, placeholders filled in).
+        import re
+
+        http = model.operation_model(operation).http
+        method, path = http["method"], re.sub(r"\{[^}]+\}", "abcdefghijk", http["requestUri"])
+        headers = {"Content-Type": "application/json"}
     else:
         headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
     creds = botocore.credentials.Credentials(account.access_key_id, account.secret_access_key)
-    request = botocore.awsrequest.AWSRequest(method="POST", url=server.endpoint + "/", data=data, headers=headers)
+    request = botocore.awsrequest.AWSRequest(method=method, url=server.endpoint + path, data=data, headers=headers)
     botocore.auth.SigV4Auth(creds, model.signing_name, region).add_auth(request)
     prepared = request.prepare()
-    req = urllib.request.Request(prepared.url, data=data, headers=dict(prepared.headers), method="POST")
+    req = urllib.request.Request(prepared.url, data=data, headers=dict(prepared.headers), method=method)
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
             return resp.status, resp.read()

@@ -26,7 +26,7 @@ DEEP = 5000
 
 
 def _is_json(service):
-    return service_model(service).protocol == "json"
+    return service_model(service).protocol in ("json", "rest-json")
 
 
 def _wire_name(service, name, member):

@@ -79,7 +79,7 @@ class HttpApi:
             wire = wire or self._guess(request, [])
             code, message, status = wire.auth_error(exc.kind, exc.message)
             return Response(status, wire.content_type(), wire.error(code, message, request_id), request_id, code,
-                            wire.service)
+                            wire.service, headers=wire.error_headers(code))
         except AwsError as exc:
             wire = wire or self._guess(request, [])
             return self._error(wire, exc, request_id)
@@ -91,11 +91,11 @@ class HttpApi:
             params = form.decode(url_pairs)
             if wire.family != "json" and request.method == "POST" and _is_form(request.headers):
                 params.update(form.decode(form.split(request.body)))
-            name = wire.operation_name(params, request.headers)
+            name = wire.operation_name(params, request.headers, request.method, request.raw_path)
             operation = self.app.operation(wire.service, name)
             if operation is None:
                 raise AwsError(*wire.unknown_operation(name))
-            parsed = wire.parse(operation.name, params, request.body)
+            parsed = wire.parse(operation.name, params, request.body, request.method, request.raw_path, url_pairs)
         except AwsError as exc:
             return self._error(wire, exc, request_id, operation and operation.name)
         call = Call(
@@ -115,12 +115,13 @@ class HttpApi:
             log.exception("request %s: the result could not be written", request_id)
             return self._error(wire, AwsError("InternalError", "An internal error has occurred", 500, False), request_id,
                                operation)
-        return Response(200, wire.content_type(), body, request_id, None, wire.service, operation)
+        return Response(wire.status(operation), wire.content_type(), body, request_id, None, wire.service, operation)
 
     @staticmethod
     def _error(wire: Wire, exc: AwsError, request_id: str, operation: str | None = None) -> Response:
         body = wire.error(exc.code, exc.message, request_id, exc.sender, exc.fields)
-        return Response(exc.status, wire.content_type(), body, request_id, exc.code, wire.service, operation)
+        return Response(exc.status, wire.content_type(), body, request_id, exc.code, wire.service, operation,
+                        wire.error_headers(exc.code))
 
     @staticmethod
     def _check_scope(parts) -> None:

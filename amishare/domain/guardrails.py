@@ -8,6 +8,7 @@ from amishare.domain import access, keys
 from amishare.errors import AwsError
 from amishare.store import images as image_store
 from amishare.store import settings as settings_store
+from amishare.store import snapshots as snapshot_store
 
 BPA_SETTING = "image-block-public-access"
 BLOCKED, UNBLOCKED = "block-new-sharing", "unblocked"
@@ -36,6 +37,49 @@ def set_block_public_access(ctx, value: str) -> str:
     settings_store.put_setting(ctx.conn, ctx.account_id, ctx.region, BPA_SETTING, value, previous_value=current,
                                effective_at=ctx.now + delay if delay > 0 else None)
     return value
+
+
+# --- block public access for snapshots
+
+SNAPSHOT_BPA_SETTING = "snapshot-block-public-access"
+BLOCK_ALL = "block-all-sharing"
+
+
+def snapshot_block_public_access_state(ctx, account_id=None, region=None) -> str:
+    row = settings_store.get_setting(ctx.conn, account_id or ctx.account_id, region or ctx.region, SNAPSHOT_BPA_SETTING)
+    return row["value"] if row is not None else UNBLOCKED
+
+
+def set_snapshot_block_public_access(ctx, value: str) -> str:
+    """block-all-sharing hides the account's public snapshots in the Region, keeping their
+    permission; block-new-sharing and unblocked make them public again."""
+    current = snapshot_block_public_access_state(ctx)
+    if value == current:
+        return value
+    settings_store.put_setting(ctx.conn, ctx.account_id, ctx.region, SNAPSHOT_BPA_SETTING, value, previous_value=current)
+    if value == BLOCK_ALL:
+        snapshot_store.hide_public(ctx.conn, ctx.account_id, ctx.region)
+    elif current == BLOCK_ALL:
+        snapshot_store.restore_public(ctx.conn, ctx.account_id, ctx.region)
+    return value
+
+
+def enable_snapshot_block_public_access(ctx, value: str) -> str:
+    if value not in (BLOCKED, BLOCK_ALL):
+        raise AwsError("InvalidParameterValue", f"Value ({value}) for parameter State is invalid. "
+                                                "Valid values are block-all-sharing and block-new-sharing.")
+    return set_snapshot_block_public_access(ctx, value)
+
+
+def check_snapshot_can_be_public(ctx, snapshot) -> None:
+    state = snapshot_block_public_access_state(ctx, snapshot["owner_id"], snapshot["region"])
+    if state != UNBLOCKED:
+        raise AwsError(
+            "OperationNotPermitted",
+            f"You can't publicly share snapshot {snapshot['snapshot_id']} because block public access for snapshots "
+            f"is enabled ({state}) for this account in {snapshot['region']}. "
+            "Disable it with DisableSnapshotBlockPublicAccess to share publicly.",
+        )
 
 
 # --- what can be shared, and how

@@ -1,9 +1,10 @@
 """AMIs: registration, creation from instances, copies, description, deregistration."""
 
+import dataclasses
 import re
 
 from amishare.domain import access, catalog, ids, keys, lifecycle, ownership, pagination, productcodes, tags
-from amishare.domain import guardrails, sharing
+from amishare.domain import allowed_images, guardrails, recycle_bin, sharing
 from amishare.domain import snapshots as snapshot_domain
 from amishare.domain import volumes as volume_domain
 from amishare.domain.listing import Listing
@@ -295,12 +296,23 @@ def describe_images(ctx, params):
     owners = access.resolve_owners(ctx, params.get("Owners") or [])
     executable = access.check_executable_users(ctx, params.get("ExecutableUsers") or [])
     filters = params.get("Filters") or []
-    query = IMAGES.request(ctx, ids=image_ids, filters=filters, max_results=params.get("MaxResults"),
+    listing = IMAGES
+    allowed_filter = allowed_images.image_filter(ctx)
+    if allowed_filter is not None:
+        listing = dataclasses.replace(IMAGES, filters={**FILTERS, "image-allowed": allowed_filter})
+    query = listing.request(ctx, ids=image_ids, filters=filters, max_results=params.get("MaxResults"),
                            next_token=params.get("NextToken"),
                            criteria=(ctx.account_id, owners, executable, filters, image_ids))
     if image_ids:
         # Unknown or invisible ids are an error; the other criteria then narrow the set quietly.
         rows = access.visible_by_ids(ctx, list(dict.fromkeys(image_ids)))
+        if allowed_images.enforced(ctx):
+            # Images outside the Allowed AMIs criteria are not discoverable.
+            codes = store.product_codes(ctx.conn, [r["image_id"] for r in rows])
+            hidden = [r["image_id"] for r in rows
+                      if not allowed_images.is_allowed(ctx, r, [c["product_code"] for c in codes[r["image_id"]]])]
+            if hidden:
+                raise ids.not_found("ami", hidden)
         narrowing = access.narrowing_conditions(ctx, owners, executable)
         if narrowing or query.conditions:
             rows = query.select([(("ids", image_ids), [access.visible_condition(ctx)] + narrowing)])
@@ -310,6 +322,8 @@ def describe_images(ctx, params):
         hidden.append(store.not_disabled())
     if not params.get("IncludeDeprecated"):
         hidden.append(store.not_deprecated(ctx.account_id, ctx.now))
+    if allowed_images.enforced(ctx):
+        hidden.append(allowed_images.condition(ctx))
     return query.run(access.describe_branches(ctx, owners, executable), hidden)
 
 
@@ -329,6 +343,9 @@ def deregister_image(ctx, image_id, delete_snapshots: bool):
         raise AwsError("OperationNotPermitted",
                        f"Deregistration protection is enabled for image {image_id}. Disable it before deregistering.")
     devices = store.block_devices(ctx.conn, [image_id])[image_id]
+    kept_for = recycle_bin.retention_days(ctx, image)
+    if kept_for is not None:  # a retention rule matches: to the Recycle Bin, whole
+        recycle_bin.keep(ctx, image, devices, kept_for)
     sharing.set_public(ctx, image, False)
     store.delete_image(ctx.conn, image_id)
     tag_store.remove_all(ctx.conn, image_id)

@@ -3,7 +3,7 @@
 import json
 import secrets
 
-from amishare.domain import access, ids, keys, lifecycle, ownership, productcodes, tags
+from amishare.domain import access, allowed_images, ids, keys, lifecycle, ownership, productcodes, tags
 from amishare.domain import volumes as volume_domain
 from amishare.domain.listing import Listing, owned
 from amishare.domain.regions import check_zone
@@ -45,6 +45,7 @@ def run_instances(ctx, params):
         if existing:
             return existing
     image = access.find_visible(ctx, image_id)
+    allowed_images.check_launch(ctx, image)
     if lifecycle.settled(image, ctx.now) != "available":
         raise AwsError("InvalidAMIID.Unavailable", f"The image id '[{image_id}]' is not available (state: "
                                                    f"{lifecycle.settled(image, ctx.now)}).")

@@ -214,6 +214,8 @@ def modify_snapshot_attribute(ctx, params) -> None:
     remove_public, remove = _parse_volume_permissions(changes.get("Remove"))
     if add_public and snapshot["encrypted"]:
         raise AwsError("OperationNotPermitted", "Encrypted snapshots cannot be made public.")
+    if add_public:
+        guardrails.check_snapshot_can_be_public(ctx, snapshot)
     if add_public and productcodes.load(snapshot["product_codes"]):
         raise AwsError("OperationNotPermitted", f"The snapshot {snapshot['snapshot_id']} has AWS Marketplace product "
                                                 "codes and can't be made public.")
@@ -227,12 +229,15 @@ def modify_snapshot_attribute(ctx, params) -> None:
     public = (snapshot["is_public"] or add_public) and not remove_public
     if bool(snapshot["is_public"]) != public:
         snapshot_store.update_snapshot(ctx.conn, snapshot["snapshot_id"], is_public=public)
+    if remove_public and snapshot["public_blocked"]:
+        snapshot_store.update_snapshot(ctx.conn, snapshot["snapshot_id"], public_blocked=None)
 
 
 def describe_snapshot_attribute(ctx, snapshot_id, attribute) -> dict:
     snapshot = ownership.owned_snapshot(ctx, snapshot_id)
     if attribute == "createVolumePermission":
-        entries = [{"Group": "all"}] if snapshot["is_public"] else []
+        # A public snapshot hidden by block-all-sharing still shows its permission, as in AWS.
+        entries = [{"Group": "all"}] if snapshot["is_public"] or snapshot["public_blocked"] else []
         entries += [{"UserId": a} for a in snapshot_store.permissions(ctx.conn, snapshot_id)]
         return {"SnapshotId": snapshot_id, "CreateVolumePermissions": entries}
     if attribute == "productCodes":
@@ -245,5 +250,5 @@ def reset_snapshot_attribute(ctx, snapshot_id, attribute) -> None:
     if attribute != "createVolumePermission":
         raise AwsError("InvalidParameterValue", f"Value ({attribute}) for parameter attribute is invalid.")
     snapshot_store.clear_permissions(ctx.conn, snapshot_id)
-    if snapshot["is_public"]:
-        snapshot_store.update_snapshot(ctx.conn, snapshot_id, is_public=False)
+    if snapshot["is_public"] or snapshot["public_blocked"]:
+        snapshot_store.update_snapshot(ctx.conn, snapshot_id, is_public=False, public_blocked=None)

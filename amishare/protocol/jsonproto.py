@@ -11,6 +11,16 @@ from amishare.text import printable
 def parse(body: bytes, shape) -> dict:
     """The operation's input from a request body. An empty body is an empty input; anything
     else must be a JSON object, also for operations that take no input."""
+    data = parse_object(body)
+    return {} if shape is None else _structure(shape, data, "")
+
+
+def structure(shape, data: dict) -> dict:
+    """An input structure already read from JSON (REST-JSON adds the members of its path)."""
+    return _structure(shape, data, "")
+
+
+def parse_object(body: bytes) -> dict:
     if body and body.strip():
         try:
             data = json.loads(body)
@@ -20,7 +30,7 @@ def parse(body: bytes, shape) -> dict:
         data = {}
     if not isinstance(data, dict):
         raise AwsError("SerializationException", "The request body must be a JSON object.")
-    return {} if shape is None else _structure(shape, data, "")
+    return data
 
 
 def _structure(shape, data, path: str) -> dict:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from amishare.errors import AwsError, validation_error
 from amishare.models import operation_model, service_model
-from amishare.protocol import constraints, documented_limits, jsonproto, query, xml
+from amishare.protocol import constraints, documented_limits, jsonproto, query, restjson, xml
 
-SERVICES = ("ec2", "sts", "kms", "organizations", "iam")
+SERVICES = ("ec2", "sts", "kms", "organizations", "iam", "rbin")
 
 # Authentication failures, per protocol family: (code, HTTP status).
 _AUTH_ERRORS = {
@@ -53,7 +53,8 @@ _AUTH_MESSAGES = {
 }
 
 
-_JSON_VALIDATION = {"organizations": "InvalidInputException", "kms": "ValidationException"}
+_JSON_VALIDATION = {"organizations": "InvalidInputException", "kms": "ValidationException",
+                    "rbin": "ValidationException"}
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,16 @@ class Wire:
 
     @property
     def family(self) -> str:
-        return "json" if self.protocol == "json" else ("ec2" if self.protocol == "ec2" else "query")
+        """json (JSON 1.x and REST-JSON: JSON bodies and errors), ec2, or query."""
+        return "json" if self.protocol in ("json", "rest-json") else ("ec2" if self.protocol == "ec2" else "query")
 
-    def operation_name(self, params: dict, headers: dict) -> str | None:
+    @property
+    def rest(self) -> bool:
+        return self.protocol == "rest-json"
+
+    def operation_name(self, params: dict, headers: dict, method: str = "POST", path: str = "/") -> str | None:
+        if self.rest:
+            return restjson.match(self.service, method, path)[0]
         if self.family == "json":
             target = headers.get("x-amz-target", "")
             prefix, _, name = target.partition(".")
@@ -77,10 +85,14 @@ class Wire:
             return name or None
         return params.get("Action")
 
-    def parse(self, operation: str, params: dict, body: bytes) -> dict:
+    def parse(self, operation: str, params: dict, body: bytes, method: str = "POST", path: str = "/",
+              query_pairs=()) -> dict:
         model = operation_model(self.service, operation)
         if self.family == "json":
             try:
+                if self.rest:
+                    return restjson.parse(model.input_shape, restjson.match(self.service, method, path)[1],
+                                          query_pairs, body)
                 return jsonproto.parse(body, model.input_shape)
             except AwsError as exc:
                 # JSON services report malformed input with their own validation exception.
@@ -101,13 +113,23 @@ class Wire:
         constraints.check(model.input_shape, parsed)
         return parsed
 
+    def status(self, operation: str) -> int:
+        return restjson.status(self.service, operation) if self.rest else 200
+
+    def error_headers(self, code: str) -> tuple:
+        return (("x-amzn-errortype", code),) if self.rest else ()
+
     def content_type(self) -> str:
+        if self.rest:
+            return "application/json"
         if self.family == "json":
             return "application/x-amz-json-" + service_model(self.service).metadata.get("jsonVersion", "1.1")
         return "text/xml;charset=UTF-8"
 
     def result(self, operation: str, result: dict, request_id: str) -> bytes:
         model = operation_model(self.service, operation)
+        if self.rest and self.status(operation) == 204:
+            return b""
         if self.family == "json":
             return jsonproto.response(model, result)
         namespace = service_model(self.service).metadata.get("xmlNamespace", "")

@@ -66,3 +66,20 @@ def running_count_by_account(conn, image_id, region, now, account_ids=None) -> d
     if account_ids:
         query = query.where(c.owner_id.in_(list(account_ids)))
     return {owner: count for owner, count in conn.execute(query)}
+
+
+def referencing(conn, region, owner_id, image_ids, states, now, after=None, limit=None):
+    """The owner's instances launched from these images, by (image, instance): the owner's image index."""
+    from sqlalchemy import and_, or_
+
+    query = select(c.image_id, c.instance_id).where(c.region == region, c.owner_id == owner_id,
+                                                    c.image_id.in_(list(image_ids)))
+    if states is not None:
+        query = query.where(settled_state(instances, now).in_(list(states)))
+    if after is not None:
+        image_id, instance_id = after
+        query = query.where(or_(c.image_id > image_id, and_(c.image_id == image_id, c.instance_id > instance_id)))
+    query = query.order_by(c.image_id, c.instance_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return conn.execute(query).all()

@@ -153,6 +153,9 @@ snapshots = Table(
     Column("source_snapshot_id", RESOURCE_ID),
     Column("source_region", REGION),
     Column("product_codes", Text),  # JSON list of AWS Marketplace codes carried from its source
+    # Public, but hidden by the owner's block public access in block-all-sharing mode: is_public
+    # is then false and this true, so that unblocking makes it public again.
+    Column("public_blocked", Boolean),
     Index("ix_snapshots_owner", "region", "owner_id", "snapshot_id"),
     Index("ix_snapshots_public", "region", "is_public", "snapshot_id"),
 )
@@ -225,6 +228,7 @@ instances = Table(
     Column("ebs_optimized", Boolean, nullable=False),
     Index("ix_instances_owner", "region", "owner_id", "instance_id"),
     Index("ix_instances_image", "image_id", "region"),
+    Index("ix_instances_owner_image", "region", "owner_id", "image_id", "instance_id"),
     Index("ix_instances_reservation", "reservation_id"),
 )
 
@@ -250,6 +254,52 @@ account_settings = Table(
     Column("value", String(256), nullable=False),
     Column("previous_value", String(256)),
     Column("effective_at", Float),
+)
+
+# Allowed AMIs, per account and Region: the state (enabled, audit-mode; no row is disabled)
+# and the image criteria as the API takes them (JSON).
+allowed_images_settings = Table(
+    "allowed_images_settings",
+    metadata,
+    Column("account_id", ACCOUNT_ID, primary_key=True),
+    Column("region", REGION, primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("criteria", Text, nullable=False),
+)
+
+# Recycle Bin retention rules (rbin), per account and Region.
+recycle_bin_rules = Table(
+    "recycle_bin_rules",
+    metadata,
+    Column("rule_id", String(16), primary_key=True),
+    Column("account_id", ACCOUNT_ID, nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("resource_type", String(16), nullable=False),
+    Column("retention_days", Integer, nullable=False),
+    Column("description", String(500)),
+    Column("resource_tags", Text, nullable=False),  # JSON [[key, value-or-null], ...]
+    Column("exclude_tags", Text, nullable=False),
+    Column("tags", Text, nullable=False),  # the rule's own tags, JSON
+    Column("lock_days", Integer),  # the unlock delay of a locked rule
+    Column("lock_state", String(16)),
+    Column("lock_end_time", Float),
+    Index("ix_recycle_bin_rules_account", "account_id", "region", "resource_type", "rule_id"),
+)
+
+# Deregistered images kept by a retention rule: the image as it was (row, block devices,
+# product codes, launch permissions, tags; JSON) until it is restored or its time is up.
+recycled_images = Table(
+    "recycled_images",
+    metadata,
+    Column("image_id", RESOURCE_ID, primary_key=True),
+    Column("account_id", ACCOUNT_ID, nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("description", String(255)),
+    Column("entered_at", Float, nullable=False),
+    Column("exit_at", Float, nullable=False),
+    Column("payload", Text, nullable=False),
+    Index("ix_recycled_images_account", "account_id", "region", "image_id"),
 )
 
 # Per-account, per-region counts kept in step with the rows they count, so a

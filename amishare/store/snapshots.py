@@ -98,3 +98,15 @@ def remove_permissions(conn, snapshot_id, account_ids) -> None:
 
 def clear_permissions(conn, snapshot_id) -> None:
     conn.execute(delete(perms).where(perms.c.snapshot_id == snapshot_id))
+
+
+def hide_public(conn, owner_id, region) -> None:
+    """Block-all-sharing: the owner's public snapshots in the Region stop being public, and
+    remember that they were (through the owner index)."""
+    conn.execute(update(snapshots).where(c.region == region, c.owner_id == owner_id, c.is_public == true())
+                 .values(is_public=False, public_blocked=True))
+
+
+def restore_public(conn, owner_id, region) -> None:
+    conn.execute(update(snapshots).where(c.region == region, c.owner_id == owner_id, c.public_blocked == true())
+                 .values(is_public=True, public_blocked=None))

@@ -1,4 +1,4 @@
-from amishare.domain import guardrails, usage
+from amishare.domain import allowed_images, guardrails, usage
 from amishare.services import operation
 from amishare.services.ec2.targets import IMAGE, named
 
@@ -16,6 +16,43 @@ def disable_image_block_public_access(ctx, params):
 @operation("ec2")
 def get_image_block_public_access_state(ctx, params):
     return {"ImageBlockPublicAccessState": guardrails.block_public_access_state(ctx), "ManagedBy": "account"}
+
+
+@operation("ec2")
+def enable_snapshot_block_public_access(ctx, params):
+    return {"State": guardrails.enable_snapshot_block_public_access(ctx, params["State"])}
+
+
+@operation("ec2")
+def disable_snapshot_block_public_access(ctx, params):
+    return {"State": guardrails.set_snapshot_block_public_access(ctx, guardrails.UNBLOCKED)}
+
+
+@operation("ec2")
+def get_snapshot_block_public_access_state(ctx, params):
+    return {"State": guardrails.snapshot_block_public_access_state(ctx), "ManagedBy": "account"}
+
+
+@operation("ec2")
+def enable_allowed_images_settings(ctx, params):
+    return {"AllowedImagesSettingsState": allowed_images.enable(ctx, params["AllowedImagesSettingsState"])}
+
+
+@operation("ec2")
+def disable_allowed_images_settings(ctx, params):
+    return {"AllowedImagesSettingsState": allowed_images.disable(ctx)}
+
+
+@operation("ec2")
+def get_allowed_images_settings(ctx, params):
+    state, criteria = allowed_images.settings(ctx)
+    return {"State": state, "ImageCriteria": criteria, "ManagedBy": "account"}
+
+
+@operation("ec2")
+def replace_image_criteria_in_allowed_images_settings(ctx, params):
+    allowed_images.replace_criteria(ctx, params.get("ImageCriteria"))
+    return {"ReturnValue": True}
 
 
 @operation("ec2", resources=named(IMAGE, "ImageId"))

@@ -1,4 +1,4 @@
-from amishare.domain import images
+from amishare.domain import allowed_images, image_references, images
 from amishare.services import operation
 from amishare.services.ec2 import shapes
 from amishare.services.ec2.targets import IMAGE, INSTANCE, creates, named
@@ -29,6 +29,10 @@ def describe_images(ctx, params):
     devices, codes, tags = images.details(ctx, rows)
     out = [shapes.image(r, devices[r["image_id"]], codes[r["image_id"]], tags.get(r["image_id"]), ctx.now,
                          ctx.account_id) for r in rows]
+    if allowed_images.settings(ctx)[0] != allowed_images.DISABLED:
+        for image, row in zip(out, rows):
+            image["ImageAllowed"] = allowed_images.is_allowed(
+                ctx, row, [c["product_code"] for c in codes[row["image_id"]]])
     return {"Images": out, "NextToken": token}
 
 
@@ -39,3 +43,9 @@ def deregister_image(ctx, params):
     if params.get("DeleteAssociatedSnapshots"):
         out["DeleteSnapshotResults"] = results
     return out
+
+
+@operation("ec2")
+def describe_image_references(ctx, params):
+    references, token = image_references.describe(ctx, params)
+    return {"ImageReferences": references, "NextToken": token}
