@@ -75,10 +75,7 @@ class Sandbox:
         return org
 
     def user(self, account: Account, name: str, policy_arns=()) -> Account:
-        """An IAM user of `account` with an access key (the test is skipped where this
-        amishare has no IAM users)."""
-        if not self.server.users_supported():
-            pytest.skip("this amishare has no `amishare users create`")
+        """An IAM user of `account` with an access key and the managed policies `policy_arns`."""
         return self.server.create_user(account, name, policy_arns)
 
     def aws(self, account: Account, *args: str, region: str | None = None, check: bool = True):

@@ -100,7 +100,6 @@ class Server:
     region: str = DEFAULT_REGION
     process: subprocess.Popen | None = None
     _store: object = field(default=None, repr=False)
-    _users: bool | None = field(default=None, repr=False)
 
     def __post_init__(self):
         from amishare.domain.secretbox import key_file_for
@@ -209,17 +208,6 @@ class Server:
         org = orgs.create_organization(FeatureSet=feature_set)["Organization"]
         root = orgs.list_roots()["Roots"][0]
         return Organization(self, management, org["Id"], org["Arn"], root["Id"])
-
-    def users_supported(self) -> bool:
-        """Whether this amishare has `amishare users create` (IAM users)."""
-        if self._users is None:
-            self._users = self._probe_users()
-        return self._users
-
-    def _probe_users(self) -> bool:
-        probe = subprocess.run([sys.executable, "-m", "amishare", "users", "create", "--help"], env=self.env,
-                               capture_output=True, text=True)
-        return probe.returncode == 0 and "--policy-arn" in probe.stdout
 
     def create_user(self, account: Account | str, name: str, policy_arns=()) -> Account:
         """An IAM user of `account` with an access key and the managed policies `policy_arns`."""
