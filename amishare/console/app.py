@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from amishare.api.frontend import HttpRequest, Response
 from amishare.application import Application, Call, Outcome
 from amishare.console import sessions
+from amishare.console.image_search import PROPERTIES, SCOPES, Search
 from amishare.domain.principal import Principal
 from amishare.domain.regions import is_region
 from amishare.errors import AwsError
@@ -30,14 +31,6 @@ PAGE_SIZE = 50
 _HERE = Path(__file__).parent
 _STATIC = {"console.css": "text/css; charset=utf-8"}
 
-# The "Owned by" filters of the AMIs page, as DescribeImages parameters.
-IMAGE_FILTERS = {
-    "owned": ("Owned by me", lambda: {"Owners": ["self"], "IncludeDisabled": True, "IncludeDeprecated": True}),
-    "private": ("Private images", lambda: {"Owners": ["self"], "IncludeDisabled": True, "IncludeDeprecated": True,
-                                           "Filters": [{"Name": "is-public", "Values": ["false"]}]}),
-    "public": ("Public images", lambda: {"Filters": [{"Name": "is-public", "Values": ["true"]}]}),
-    "shared": ("Shared with me", lambda: {"ExecutableUsers": ["self"]}),
-}
 # Actions on an AMI (besides Edit AMI permissions), each one operation.
 ACTIONS = {
     "launch": "Launch instance from AMI",
@@ -106,7 +99,10 @@ class Console:
         values["principal"] = req.principal
         values["csrf"] = req.session.csrf if req.session else None
         values["path"] = req.path
-        values["query"] = req.query if req.http.method == "GET" else {}
+        # What the Region selector keeps of the page's address (not its place in the pages).
+        values["query"] = [(k, v) for k, vs in req.query_multi.items() for v in vs
+                           if k not in ("region", "next_token", "back", "saved", "updated")] \
+            if req.http.method == "GET" else []
         body = self.templates.get_template(template).render(**values)
         return _html(status, body, list(headers))
 
@@ -171,23 +167,17 @@ class Console:
 
     def amis(self, req):
         req.require_session()
-        query = req.query
-        which = query.get("filter", "owned")
-        if which not in IMAGE_FILTERS:
-            which = "owned"
-        params = IMAGE_FILTERS[which][1]()
-        name = query.get("name", "").strip()
-        if name:
-            pattern = name if any(c in name for c in "*?") else f"*{name}*"
-            params.setdefault("Filters", []).append({"Name": "name", "Values": [pattern]})
-        params["MaxResults"] = PAGE_SIZE
-        if query.get("next_token"):
-            params["NextToken"] = query["next_token"]
-        outcome = self.invoke(req, "DescribeImages", params)
+        search = Search.from_query(req.query_multi)
+        if req.query.get("property") is not None:  # "Add filter": the canonical, bookmarkable address
+            return _redirect(f"{PREFIX}/ec2/amis?region={req.region}&{search.query(token='')}")
+        outcome = self.invoke(req, "DescribeImages", search.describe_params(PAGE_SIZE))
         result = outcome.result or {}
-        return self.render(req, "amis.html", filters=IMAGE_FILTERS, which=which, name=name,
-                           images=result.get("Images", []), next_token=result.get("NextToken"),
-                           paged=bool(query.get("next_token")), error=outcome.error)
+        next_token = result.get("NextToken")
+        return self.render(req, "amis.html", scopes=SCOPES, properties=PROPERTIES, search=search,
+                           images=result.get("Images", []), error=outcome.error,
+                           next_page=search.next_page(next_token) if next_token else None,
+                           previous_page=search.previous_page(),
+                           first_page=search.first_page() if search.token else None)
 
     def _image(self, req, image_id: str) -> dict:
         outcome = self.invoke(req, "DescribeImages", {"ImageIds": [image_id], "IncludeDisabled": True,
@@ -422,7 +412,8 @@ class _Request:
         self.http = http
         self.console = console
         self.path = http.raw_path.split("?", 1)[0]
-        self.query = {k: v[0] for k, v in parse_qs(http.query_string.decode("latin-1")).items()}
+        self.query_multi = parse_qs(http.query_string.decode("utf-8", "replace"))
+        self.query = {k: v[0] for k, v in self.query_multi.items()}
         cookies = SimpleCookie()
         try:
             cookies.load(http.headers.get("cookie", ""))
