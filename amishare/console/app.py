@@ -59,6 +59,7 @@ class Console:
             ("GET", r"", self.home), ("GET", r"/", self.home),
             ("GET", r"/signin", self.signin_form), ("POST", r"/signin", self.signin),
             ("POST", r"/signout", self.signout),
+            ("GET", r"/password", self.password_form), ("POST", r"/password", self.password_post),
             ("GET", r"/ec2/home", self.dashboard),
             ("GET", r"/ec2/amis", self.amis),
             ("GET", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)", self.ami),
@@ -99,9 +100,11 @@ class Console:
         values["principal"] = req.principal
         values["csrf"] = req.session.csrf if req.session else None
         values["path"] = req.path
+        values["password_changed"] = req.query.get("password_changed") == "1"
+        values["reset_required"] = req.reset_required
         # What the Region selector keeps of the page's address (not its place in the pages).
         values["query"] = [(k, v) for k, vs in req.query_multi.items() for v in vs
-                           if k not in ("region", "next_token", "back", "saved", "updated")] \
+                           if k not in ("region", "next_token", "back", "saved", "updated", "password_changed")] \
             if req.http.method == "GET" else []
         body = self.templates.get_template(template).render(**values)
         return _html(status, body, list(headers))
@@ -140,24 +143,45 @@ class Console:
         else:
             access_key_id = form.get("access_key_id", "").strip()
             secret = form.get("secret_access_key", "")
-            identity = self.app.identities.by_access_key(access_key_id) if access_key_id else None
+            token = form.get("session_token", "").strip() or None  # temporary credentials (STS)
+            identity = self.app.identities.by_access_key(access_key_id, token) if access_key_id else None
             # Compare in constant time; an unknown key compares against a dummy, so both take as long.
             stored = identity.secret if identity is not None else secrets.token_urlsafe(30)
             if not hmac.compare_digest(stored.encode(), secret.encode()) or identity is None or identity.expired:
-                return self.signin_form(req, "The access key ID or secret access key is not valid.", 401)
-            session = sessions.new_session(access_key_id, lifetime)
+                return self.signin_form(req, "The access key ID, secret access key or session token is not valid."
+                                        if token else "The access key ID or secret access key is not valid.", 401)
+            session = sessions.new_session(access_key_id, lifetime, token=token)
         cookie = _cookie(sessions.COOKIE, sessions.seal(self.app.box, session), req.http.secure,
                          max_age=int(lifetime))
         clear = _cookie(sessions.LOGIN_COOKIE, "", req.http.secure, max_age=0)
-        target = form.get("next", "")
-        if not target.startswith(PREFIX + "/") or target.startswith(PREFIX + "//") or "\\" in target:
-            target = f"{PREFIX}/ec2/home?region={req.region}"
+        target = _local(form.get("next")) or f"{PREFIX}/ec2/home?region={req.region}"
         return _redirect(target, [("set-cookie", cookie), ("set-cookie", clear)])
 
     def signout(self, req):
-        req.require_session()
+        req.require_session(allow_reset=True)
         req.require_csrf(req.form())
         return _redirect(f"{PREFIX}/signin", [("set-cookie", _cookie(sessions.COOKIE, "", req.http.secure, max_age=0))])
+
+    def password_form(self, req, error=None, status=200):
+        """Change password: required before anything else when the password must be reset."""
+        req.require_session(allow_reset=True)
+        policy = self.invoke(req, "GetAccountPasswordPolicy", {}, service="iam")
+        return self.render(req, "password.html", status, error=error, forced=req.reset_required,
+                           policy=(policy.result or {}).get("PasswordPolicy"), next_page=_local(req.query.get("next")))
+
+    def password_post(self, req):
+        req.require_session(allow_reset=True)
+        form = req.form()
+        req.require_csrf(form)
+        if form.get("new_password", "") != form.get("retype_password", ""):
+            error = AwsError("PasswordMismatch", "The new passwords don't match.")  # the console's own check
+            return self.password_form(req, error, 400)
+        outcome = self.invoke(req, "ChangePassword", {"OldPassword": form.get("old_password", ""),
+                                                      "NewPassword": form.get("new_password", "")}, service="iam")
+        if outcome.error is not None:
+            return self.password_form(req, outcome.error, 400)
+        target = _local(form.get("next")) or f"{PREFIX}/ec2/home?region={req.region}"
+        return _redirect(target + ("&" if "?" in target else "?") + "password_changed=1")
 
     # --- EC2
 
@@ -425,19 +449,25 @@ class _Request:
         self.session = sessions.unseal(console.app.box, self.cookies.get(sessions.COOKIE))
         self.principal: Principal | None = None
         self._form = None
+        self.reset_required = False
         if self.session is not None and self.session.kind == "user":
-            self.principal = console.app.identities.by_user_id(self.session.subject)
+            signed_in = console.app.identities.signed_in_user(self.session.subject)
+            if signed_in is not None:
+                self.principal, self.reset_required = signed_in
         elif self.session is not None:
-            identity = console.app.identities.by_access_key(self.session.subject)
+            identity = console.app.identities.by_access_key(self.session.subject, self.session.token)
             if identity is not None and not identity.expired:
                 self.principal = identity.principal
         if self.principal is None:
             self.session = None
 
-    def require_session(self) -> None:
+    def require_session(self, allow_reset: bool = False) -> None:
+        """Go on only with a session; a user whose password must be reset goes to Change password first."""
+        target = self.path + ("?" + self.http.query_string.decode("latin-1") if self.http.query_string else "")
         if self.session is None:
-            target = self.path + ("?" + self.http.query_string.decode("latin-1") if self.http.query_string else "")
             raise _Page(_redirect(f"{PREFIX}/signin?{urlencode({'next': target})}"))
+        if self.reset_required and not allow_reset:
+            raise _Page(_redirect(f"{PREFIX}/password?{urlencode({'next': target if self.http.method == 'GET' else ''})}"))
 
     def require_csrf(self, form: dict) -> None:
         if not self.session.csrf_ok(form.get("csrf")):
@@ -454,6 +484,13 @@ class _Request:
 
     def form(self) -> dict[str, str]:
         return {k: v[0] for k, v in self.form_multi().items()}
+
+
+def _local(target: str | None) -> str:
+    """`target` if it is a console page of this server (no open redirect), else ''."""
+    if not target or not target.startswith(PREFIX + "/") or target.startswith(PREFIX + "//") or "\\" in target:
+        return ""
+    return target
 
 
 def _one(form: dict[str, list[str]], name: str) -> str:
