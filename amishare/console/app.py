@@ -68,6 +68,7 @@ class Console:
             ("GET", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/(?P<action>[a-z-]+)", self.action_form),
             ("POST", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/(?P<action>[a-z-]+)", self.action_post),
             ("GET", r"/ec2/snapshots", self.snapshots),
+            ("GET", r"/organizations", self.organizations),
             ("GET", r"/ec2/settings/data-protection", self.data_protection),
             ("GET", r"/ec2/settings/data-protection/block-public-access", self.bpa_form),
             ("POST", r"/ec2/settings/data-protection/block-public-access", self.bpa_post),
@@ -371,6 +372,64 @@ class Console:
         return self.render(req, "snapshots.html", snapshots=result.get("Snapshots", []),
                            next_token=result.get("NextToken"), paged=bool(req.query.get("next_token")),
                            error=outcome.error)
+
+    def organizations(self, req):
+        """AWS Organizations → AWS accounts: the organization, then one parent (the root or an OU)
+        at a time with its OUs and accounts and their ARNs, which Edit AMI permissions asks for.
+        Each part is its own Organizations operation, so a refusal shows beside what was allowed."""
+        req.require_session()
+        org = self.invoke(req, "DescribeOrganization", {}, service="organizations")
+        values = {"org": (org.result or {}).get("Organization"), "org_error": org.error, "org_path": [],
+                  "units": [], "accounts": [], "tree_error": None, "parent": None}
+        if org.error is not None:
+            return self.render(req, "organizations.html", **values)
+        parent_id = req.query.get("parent", "")
+        if not parent_id:
+            roots = self.invoke(req, "ListRoots", {}, service="organizations")
+            if roots.error is not None:
+                values["tree_error"] = roots.error
+                return self.render(req, "organizations.html", **values)
+            parent_id = roots.result["Roots"][0]["Id"]
+        path, error = self._org_path(req, parent_id)
+        if error is not None:
+            values["tree_error"] = error
+            return self.render(req, "organizations.html", **values)
+        values["org_path"], values["parent"] = path, path[-1]
+        for key, operation, token_name in (("units", "ListOrganizationalUnitsForParent", "ou_token"),
+                                           ("accounts", "ListAccountsForParent", "account_token")):
+            params = {"ParentId": parent_id, "MaxResults": 20}
+            if req.query.get(token_name):
+                params["NextToken"] = req.query[token_name]
+            outcome = self.invoke(req, operation, params, service="organizations")
+            if outcome.error is not None:
+                values["tree_error"] = values["tree_error"] or outcome.error
+                continue
+            values[key] = outcome.result.get("OrganizationalUnits" if key == "units" else "Accounts", [])
+            values[key + "_next"] = outcome.result.get("NextToken")
+        values["paged"] = bool(req.query.get("ou_token") or req.query.get("account_token"))
+        return self.render(req, "organizations.html", **values)
+
+    def _org_path(self, req, parent_id: str):
+        """[root, OU, ..., parent] as {Id, Name, Arn}: ListParents upwards (OUs nest at most five deep)."""
+        path, current = [], parent_id
+        for _ in range(7):
+            if current.startswith("r-"):
+                roots = self.invoke(req, "ListRoots", {}, service="organizations")
+                if roots.error is not None:
+                    return [], roots.error
+                # Not this organization's root: the listings below answer with the API's error.
+                root = next((r for r in roots.result["Roots"] if r["Id"] == current), {"Id": current})
+                return [root] + path, None
+            unit = self.invoke(req, "DescribeOrganizationalUnit", {"OrganizationalUnitId": current},
+                               service="organizations")
+            if unit.error is not None:
+                return [], unit.error
+            path.insert(0, unit.result["OrganizationalUnit"])
+            parents = self.invoke(req, "ListParents", {"ChildId": current}, service="organizations")
+            if parents.error is not None:
+                return [], parents.error
+            current = parents.result["Parents"][0]["Id"]
+        return path, None
 
     def data_protection(self, req):
         req.require_session()
