@@ -9,17 +9,19 @@ import hmac
 import re
 import secrets
 import uuid
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Callable
 from urllib.parse import parse_qs, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from amishare.api.frontend import HttpRequest, Response
 from amishare.application import Application, Call, Outcome
-from amishare.console import sessions
-from amishare.console.image_search import PROPERTIES, SCOPES, Search
+from amishare.console import ami_actions, sessions
+from amishare.console.ami_actions import ACTIONS
+from amishare.console.image_search import CATALOG, PROPERTIES, SCOPES, Search
 from amishare.domain.principal import Principal
 from amishare.domain.regions import is_region
 from amishare.errors import AwsError
@@ -31,16 +33,17 @@ PAGE_SIZE = 50
 _HERE = Path(__file__).parent
 _STATIC = {"console.css": "text/css; charset=utf-8"}
 
-# Actions on an AMI (besides Edit AMI permissions), each one operation.
-ACTIONS = {
-    "launch": "Launch instance from AMI",
-    "copy": "Copy AMI",
-    "deprecation": "Manage AMI deprecation",
-    "disable": "Disable AMI",
-    "enable": "Re-enable AMI",
-    "deregister": "Deregister AMI",
-}
 BPA_LABELS = {"block-new-sharing": "New public sharing blocked", "unblocked": "New public sharing allowed"}
+
+
+@dataclass(frozen=True)
+class AmiTab:
+    """A tab of the AMI page: its template is ami_tabs/<key>.html; `load(req, image)` gives the
+    template the values it needs beyond the image (from the operations it invokes), if any."""
+
+    key: str
+    label: str
+    load: Callable | None = None
 
 
 class _Page(Exception):
@@ -55,6 +58,13 @@ class Console:
         self.app = application
         self.templates = Environment(loader=FileSystemLoader(str(_HERE / "templates")),
                                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+        # The AMI page's tabs, in order; the first is the default.
+        self.ami_tabs = [
+            AmiTab("details", "Details"),
+            AmiTab("permissions", "Permissions", self._permissions_tab),
+            AmiTab("storage", "Storage"),
+            AmiTab("tags", "Tags"),
+        ]
         self.routes = [
             ("GET", r"", self.home), ("GET", r"/", self.home),
             ("GET", r"/signin", self.signin_form), ("POST", r"/signin", self.signin),
@@ -68,6 +78,11 @@ class Console:
             ("GET", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/(?P<action>[a-z-]+)", self.action_form),
             ("POST", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/(?P<action>[a-z-]+)", self.action_post),
             ("GET", r"/ec2/snapshots", self.snapshots),
+            ("GET", r"/ec2/ami-catalog", self.catalog),
+            ("GET", r"/ec2/instances", self.instances),
+            ("GET", r"/ec2/instances/(?P<instance_id>i-[0-9a-f]+)", self.instance),
+            ("GET", r"/ec2/instances/(?P<instance_id>i-[0-9a-f]+)/create-image", self.create_image_form),
+            ("POST", r"/ec2/instances/(?P<instance_id>i-[0-9a-f]+)/create-image", self.create_image_post),
             ("GET", r"/organizations", self.organizations),
             ("GET", r"/ec2/settings/data-protection", self.data_protection),
             ("GET", r"/ec2/settings/data-protection/block-public-access", self.bpa_form),
@@ -219,14 +234,14 @@ class Console:
     def ami(self, req, image_id):
         req.require_session()
         image = self._image(req, image_id)
-        tab = req.query.get("tab", "details")
-        if tab not in ("details", "permissions", "storage", "tags"):
-            tab = "details"
-        permissions, permissions_error = ([], None)
-        if tab == "permissions":
-            permissions, permissions_error = self._permissions(req, image_id)
-        return self.render(req, "ami.html", image=image, tab=tab, permissions=permissions,
-                           permissions_error=permissions_error, saved=req.query.get("saved") == "1")
+        tab = next((t for t in self.ami_tabs if t.key == req.query.get("tab")), self.ami_tabs[0])
+        values = tab.load(req, image) if tab.load is not None else {}
+        return self.render(req, "ami.html", image=image, tab=tab.key, tabs=self.ami_tabs,
+                           saved=req.query.get("saved") == "1", **values)
+
+    def _permissions_tab(self, req, image: dict) -> dict:
+        permissions, error = self._permissions(req, image["ImageId"])
+        return {"permissions": permissions, "permissions_error": error}
 
     def permissions_form(self, req, image_id):
         req.require_session()
@@ -310,8 +325,8 @@ class Console:
         if action not in ACTIONS:
             return _html(404, "<!doctype html><title>Not found</title><p>Not found</p>")
         image = self._image(req, image_id)
-        return self.render(req, "action.html", image=image, action=action, title=ACTIONS[action], error=None,
-                           done=None, form={})
+        return self.render(req, "action.html", image=image, action=action, title=ACTIONS[action][0], error=None,
+                           done=None, form={}, instance_types=ami_actions.INSTANCE_TYPES)
 
     def action_post(self, req, image_id, action):
         req.require_session()
@@ -320,47 +335,73 @@ class Console:
         form = req.form()
         req.require_csrf(form)
         image = self._image(req, image_id)
-        outcome, done = self._run_action(req, image, action, form)
-        status = 200 if outcome is None or outcome.error is None else 400
-        return self.render(req, "action.html", status, image=image, action=action, title=ACTIONS[action],
-                           error=outcome.error if outcome is not None else None,
-                           done=done if outcome is not None and outcome.error is None else None, form=form)
 
-    def _run_action(self, req, image: dict, action: str, form: dict) -> tuple[Outcome | None, str | None]:
-        """(the outcome of the action's operation, what to tell on success)."""
-        image_id = image["ImageId"]
-        if action == "launch":
-            outcome = self.invoke(req, "RunInstances", {"ImageId": image_id, "MinCount": 1, "MaxCount": 1,
-                                                        "InstanceType": form.get("instance_type") or "t3.micro"})
-            ids = [i["InstanceId"] for i in (outcome.result or {}).get("Instances", [])]
-            return outcome, f"Launched instance {', '.join(ids)}."
-        if action == "deregister":
-            outcome = self.invoke(req, "DeregisterImage", {"ImageId": image_id})
-            return outcome, f"Deregistered {image_id}. Its snapshots remain."
-        if action == "copy":
-            destination = form.get("destination_region", "")
-            if not is_region(destination):
-                destination = req.region
-            outcome = self.invoke(req, "CopyImage", {"SourceImageId": image_id, "SourceRegion": req.region,
-                                                     "Name": form.get("name") or image.get("Name") or image_id},
-                                  region=destination)
-            return outcome, f"Copying to {destination} as {(outcome.result or {}).get('ImageId')}."
-        if action == "deprecation":
-            if form.get("enable") == "on":
-                try:
-                    when = datetime.strptime(form.get("deprecate_at", ""), "%Y-%m-%dT%H:%M").replace(tzinfo=timezone.utc)
-                except ValueError:
-                    return Outcome(error=AwsError("InvalidParameterValue",
-                                                  "Enter the deprecation date and time as YYYY-MM-DDTHH:MM (UTC).")), None
-                outcome = self.invoke(req, "EnableImageDeprecation", {"ImageId": image_id, "DeprecateAt": when})
-                return outcome, f"{image_id} will be deprecated at {when.isoformat()}."
-            outcome = self.invoke(req, "DisableImageDeprecation", {"ImageId": image_id})
-            return outcome, f"Deprecation of {image_id} cancelled."
-        if action == "disable":
-            return self.invoke(req, "DisableImage", {"ImageId": image_id}), f"Disabled {image_id}."
-        if action == "enable":
-            return self.invoke(req, "EnableImage", {"ImageId": image_id}), f"Re-enabled {image_id}."
-        return None, None
+        def invoke(operation, params, region=None):
+            return self.invoke(req, operation, params, region=region)
+
+        outcome, done = ACTIONS[action][1](invoke, image, form, req.region)
+        failed = outcome.error is not None
+        return self.render(req, "action.html", 400 if failed else 200, image=image, action=action,
+                           title=ACTIONS[action][0], error=outcome.error, done=None if failed else done, form=form,
+                           instance_types=ami_actions.INSTANCE_TYPES)
+
+    def catalog(self, req):
+        """AMI Catalog: Quickstart, My, AWS Marketplace and Community AMIs of the Region, each a
+        DescribeImages scope, searched by name, page by page; "Select" launches from one."""
+        req.require_session()
+        search = Search.from_query(req.query_multi, CATALOG, "tab")
+        outcome = self.invoke(req, "DescribeImages", search.describe_params(PAGE_SIZE))
+        result = outcome.result or {}
+        next_token = result.get("NextToken")
+        return self.render(req, "catalog.html", tabs=CATALOG, search=search, images=result.get("Images", []),
+                           error=outcome.error, next_page=search.next_page(next_token) if next_token else None,
+                           previous_page=search.previous_page(),
+                           first_page=search.first_page() if search.token else None)
+
+    # --- instances
+
+    def instances(self, req):
+        req.require_session()
+        params = {"MaxResults": PAGE_SIZE}
+        if req.query.get("next_token"):
+            params["NextToken"] = req.query["next_token"]
+        outcome = self.invoke(req, "DescribeInstances", params)
+        result = outcome.result or {}
+        instances = [i for r in result.get("Reservations", []) for i in r["Instances"]]
+        return self.render(req, "instances.html", instances=instances, next_token=result.get("NextToken"),
+                           paged=bool(req.query.get("next_token")), error=outcome.error)
+
+    def _instance(self, req, instance_id: str) -> dict:
+        outcome = self.invoke(req, "DescribeInstances", {"InstanceIds": [instance_id]})
+        reservations = (outcome.result or {}).get("Reservations", [])
+        if outcome.error is not None or not reservations:
+            raise _Page(self.render(req, "error.html", 404 if outcome.error is None else outcome.error.status,
+                                    error=outcome.error, message=None if outcome.error else
+                                    f"The instance {instance_id} was not found in {req.region}."))
+        return reservations[0]["Instances"][0]
+
+    def instance(self, req, instance_id):
+        req.require_session()
+        return self.render(req, "instance.html", instance=self._instance(req, instance_id))
+
+    def create_image_form(self, req, instance_id):
+        req.require_session()
+        return self.render(req, "create_image.html", instance=self._instance(req, instance_id), form={}, error=None,
+                           created=None)
+
+    def create_image_post(self, req, instance_id):
+        """Actions → Image and templates → Create image: one CreateImage."""
+        req.require_session()
+        form = req.form()
+        req.require_csrf(form)
+        instance = self._instance(req, instance_id)
+        params = {"InstanceId": instance_id, "Name": form.get("name", ""),
+                  "NoReboot": form.get("reboot") != "on"}
+        if form.get("description"):
+            params["Description"] = form["description"]
+        outcome = self.invoke(req, "CreateImage", params)
+        return self.render(req, "create_image.html", 400 if outcome.error else 200, instance=instance, form=form,
+                           error=outcome.error, created=(outcome.result or {}).get("ImageId"))
 
     def snapshots(self, req):
         req.require_session()

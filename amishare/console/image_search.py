@@ -54,14 +54,18 @@ _FIRST = "."  # the first page in the stack (it has no token)
 class Search:
     """What the AMIs page was asked: scope, name, property tokens, and where in the pages."""
 
-    def __init__(self, scope: str, name: str, tokens: list[tuple[str, str]], token: str, back: list[str]):
+    def __init__(self, scope: str, name: str, tokens: list[tuple[str, str]], token: str, back: list[str],
+                 scopes: dict = SCOPES, scope_param: str = "filter"):
         self.scope, self.name, self.tokens, self.token, self.back = scope, name, tokens, token, back
+        self.scopes, self.scope_param = scopes, scope_param
 
     @classmethod
-    def from_query(cls, query: dict[str, list[str]]) -> "Search":
-        scope = _first(query, "filter")
-        if scope not in SCOPES:
-            scope = "owned"
+    def from_query(cls, query: dict[str, list[str]], scopes: dict = SCOPES, scope_param: str = "filter") -> "Search":
+        """The search a page's query string asks for; `scopes` are its choices of index (the
+        first is the default), named by the `scope_param` field."""
+        scope = _first(query, scope_param)
+        if scope not in scopes:
+            scope = next(iter(scopes))
         tokens = []
         for raw in query.get("q", []) + _added(query):
             prop, _, value = raw.partition(":")
@@ -71,10 +75,11 @@ class Search:
         token = _first(query, "next_token")
         token = token if _TOKEN_RE.fullmatch(token) else ""
         back = [b for b in _first(query, "back").split(",") if b == _FIRST or _TOKEN_RE.fullmatch(b)]
-        return cls(scope, _first(query, "name").strip()[:MAX_VALUE], tokens, token, back[-MAX_BACK:])
+        return cls(scope, _first(query, "name").strip()[:MAX_VALUE], tokens, token, back[-MAX_BACK:], scopes,
+                   scope_param)
 
     def describe_params(self, page_size: int) -> dict:
-        params = SCOPES[self.scope][1]()
+        params = self.scopes[self.scope][1]()
         filters = params.setdefault("Filters", [])
         if self.name:
             pattern = self.name if any(c in self.name for c in "*?") else f"*{self.name}*"
@@ -100,7 +105,7 @@ class Search:
     def query(self, **changes) -> str:
         """The query string of this search, with `changes` (tokens=, token=, back=)."""
         tokens = changes.get("tokens", self.tokens)
-        pairs = [("filter", self.scope)]
+        pairs = [(self.scope_param, self.scope)]
         if self.name:
             pairs.append(("name", self.name))
         pairs += [("q", f"{prop}:{value}") for prop, value in tokens]
@@ -154,3 +159,13 @@ def _filter_of(prop: str, value: str) -> list[tuple[str, list[str]]]:
             return [("tag-key", [key.strip()])]
         return [(f"tag:{key.strip()}", [tag_value.strip()])]
     return [(PROPERTIES[prop][1], [value])]
+
+
+# The AMI Catalog's tabs, as DescribeImages scopes ("shared" is My AMIs' "Shared with me").
+CATALOG = {
+    "quickstart": ("Quickstart AMIs", lambda: {"Owners": ["amazon"]}),
+    "my": ("My AMIs", lambda: {"Owners": ["self"]}),
+    "shared": ("Shared with me", lambda: {"ExecutableUsers": ["self"]}),
+    "marketplace": ("AWS Marketplace AMIs", lambda: {"Owners": ["aws-marketplace"]}),
+    "community": ("Community AMIs", lambda: {"ExecutableUsers": ["all"]}),
+}
