@@ -93,7 +93,7 @@ def test_create_image_from_an_instance(server, pages, alice, bob):
     page.get_by_role("link", name="Create image").click()
     page.get_by_label("Image name").fill("console-from-instance")
     page.get_by_label("Image description - optional").fill("made in the console")
-    page.get_by_label("Reboot instance").uncheck()
+    page.get_by_label("No reboot").check()
     page.get_by_role("button", name="Create image").click()
     created = page.locator("#done a").inner_text()
     image = ec2.describe_images(ImageIds=[created])["Images"][0]
@@ -185,3 +185,16 @@ def test_deregistration_protection_and_deregister(server, pages, alice):
     assert ec2.describe_images(Owners=["self"], Filters=[{"Name": "image-id", "Values": [other]}])["Images"] == []
     remaining = {s["SnapshotId"] for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]}
     assert other_snapshot not in remaining and snapshot_id in remaining
+
+    # Snapshots → Delete snapshot: refused while an AMI uses it, as the API says.
+    page.goto(f"{server.endpoint}/console/ec2/snapshots")
+    page.get_by_role("link", name=f"Delete snapshot {snapshot_id}").click()
+    page.get_by_role("button", name="Delete").click()
+    assert page.get_by_role("alert").locator(".code").inner_text() == "InvalidSnapshot.InUse"
+    assert snapshot_id in {s["SnapshotId"] for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]}
+    spare = ec2.create_snapshot(VolumeId=ec2.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"])
+    page.goto(f"{server.endpoint}/console/ec2/snapshots")
+    page.get_by_role("link", name=f"Delete snapshot {spare['SnapshotId']}").click()
+    page.get_by_role("button", name="Delete").click()
+    assert page.get_by_role("status").inner_text() == f"Successfully deleted snapshot {spare['SnapshotId']}."
+    assert spare["SnapshotId"] not in {s["SnapshotId"] for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]}

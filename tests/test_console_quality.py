@@ -28,7 +28,7 @@ def page_paths(image_id, instance_id):
         amis + "/deregister", "/console/ec2/ami-catalog", "/console/ec2/ami-catalog?tab=community",
         "/console/ec2/instances", f"/console/ec2/instances/{instance_id}",
         f"/console/ec2/instances/{instance_id}/create-image", "/console/ec2/snapshots",
-        "/console/ec2/settings/data-protection", "/console/ec2/settings/data-protection/block-public-access",
+        "/console/ec2/snapshots/snap-0123456789abcdef0/delete", "/console/ec2/settings/data-protection", "/console/ec2/settings/data-protection/block-public-access",
         "/console/organizations", "/console/password",
     ]
 

@@ -78,6 +78,8 @@ class Console:
             ("GET", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/(?P<action>[a-z-]+)", self.action_form),
             ("POST", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/(?P<action>[a-z-]+)", self.action_post),
             ("GET", r"/ec2/snapshots", self.snapshots),
+            ("GET", r"/ec2/snapshots/(?P<snapshot_id>snap-[0-9a-f]+)/delete", self.delete_snapshot_form),
+            ("POST", r"/ec2/snapshots/(?P<snapshot_id>snap-[0-9a-f]+)/delete", self.delete_snapshot_post),
             ("GET", r"/ec2/ami-catalog", self.catalog),
             ("GET", r"/ec2/instances", self.instances),
             ("GET", r"/ec2/instances/(?P<instance_id>i-[0-9a-f]+)", self.instance),
@@ -120,7 +122,7 @@ class Console:
         values["reset_required"] = req.reset_required
         # What the Region selector keeps of the page's address (not its place in the pages).
         values["query"] = [(k, v) for k, vs in req.query_multi.items() for v in vs
-                           if k not in ("region", "next_token", "back", "saved", "updated", "password_changed")] \
+                           if k not in ("region", "next_token", "back", "saved", "updated", "password_changed", "deleted")] \
             if req.http.method == "GET" else []
         body = self.templates.get_template(template).render(**values)
         return _html(status, body, list(headers))
@@ -396,7 +398,7 @@ class Console:
         req.require_csrf(form)
         instance = self._instance(req, instance_id)
         params = {"InstanceId": instance_id, "Name": form.get("name", ""),
-                  "NoReboot": form.get("reboot") != "on"}
+                  "NoReboot": form.get("no_reboot") == "on"}
         if form.get("description"):
             params["Description"] = form["description"]
         outcome = self.invoke(req, "CreateImage", params)
@@ -412,7 +414,21 @@ class Console:
         result = outcome.result or {}
         return self.render(req, "snapshots.html", snapshots=result.get("Snapshots", []),
                            next_token=result.get("NextToken"), paged=bool(req.query.get("next_token")),
-                           error=outcome.error)
+                           error=outcome.error, deleted=req.query.get("deleted"))
+
+    def delete_snapshot_form(self, req, snapshot_id, error=None, status=200):
+        req.require_session()
+        return self.render(req, "delete_snapshot.html", status, snapshot_id=snapshot_id, error=error)
+
+    def delete_snapshot_post(self, req, snapshot_id):
+        """Actions → Delete snapshot: one DeleteSnapshot."""
+        req.require_session()
+        form = req.form()
+        req.require_csrf(form)
+        outcome = self.invoke(req, "DeleteSnapshot", {"SnapshotId": snapshot_id})
+        if outcome.error is not None:
+            return self.delete_snapshot_form(req, snapshot_id, outcome.error, 400)
+        return _redirect(f"{PREFIX}/ec2/snapshots?region={req.region}&deleted={snapshot_id}")
 
     def organizations(self, req):
         """AWS Organizations → AWS accounts: the organization, then one parent (the root or an OU)
