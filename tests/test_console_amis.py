@@ -66,6 +66,11 @@ def test_filter_by_property(server, pages, alice, bob):
     assert set(listed(page)) == {x86, arm}
     add_filter(page, "Visibility", "Public")  # Public or Private: both
     assert set(listed(page)) == {x86, arm}
+    # "Disabled images": what DisableImage set aside, still the owner's to see.
+    owner.disable_image(ImageId=arm)
+    page.get_by_label("Owned by").select_option(label="Disabled images")
+    page.get_by_role("button", name="Search").click()
+    assert listed(page) == [arm]
 
 
 def test_pages_forward_and_back(server, pages, alice):

@@ -20,6 +20,8 @@ SCOPES = {
                                            "Filters": [{"Name": "is-public", "Values": ["false"]}]}),
     "public": ("Public images", lambda: {"Filters": [{"Name": "is-public", "Values": ["true"]}]}),
     "shared": ("Shared with me", lambda: {"ExecutableUsers": ["self"]}),
+    "disabled": ("Disabled images", lambda: {"Owners": ["self"], "IncludeDisabled": True, "IncludeDeprecated": True,
+                                             "Filters": [{"Name": "state", "Values": ["disabled"]}]}),
 }
 
 # The property filter: property -> its label (the AMIs table's column names) and the
