@@ -427,10 +427,10 @@ def test_ami_actions_and_snapshots(server, pages, alice, bob):
     assert instance["ImageId"] == image_id and instance["InstanceType"] == "t3.small"
 
     act("Copy AMI")
-    page.get_by_label("Name").fill("console-actions-copy")
+    page.get_by_label("AMI copy name").fill("console-actions-copy")
     page.get_by_label("Destination Region").select_option("eu-west-1")
     page.get_by_role("button", name="Copy AMI").click()
-    copy_id = re.search(r"ami-[0-9a-f]+", page.locator("#done").inner_text()).group(0)
+    copy_id = page.locator("#done a").inner_text()
     copied = server.client(alice, region="eu-west-1").describe_images(ImageIds=[copy_id])["Images"][0]
     assert copied["Name"] == "console-actions-copy"
 
@@ -461,5 +461,5 @@ def test_ami_actions_and_snapshots(server, pages, alice, bob):
     page.get_by_role("button", name="Deregister AMI").click()
     assert ec2.describe_images(Owners=["self"], Filters=[{"Name": "image-id", "Values": [image_id]}])["Images"] == []
     # Its snapshot remains, in the Snapshots list.
-    page.get_by_role("link", name="Snapshots").click()
+    page.locator("#done").get_by_role("link", name="Snapshots").click()
     assert snapshot_id in page.locator("#snapshots").inner_text()

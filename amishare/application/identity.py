@@ -62,6 +62,12 @@ class Identities:
         with self.store.transaction(write=False) as conn:
             return iam_passwords.user_principal(conn, user_id)
 
+    def signed_in_user(self, user_id: str) -> tuple[Principal, bool] | None:
+        """(principal, must the user set a new password first) of an IAM user signed in with a
+        password, read fresh: None once the user or its password is deleted."""
+        with self.store.transaction(write=False) as conn:
+            return iam_passwords.signed_in_user(conn, user_id)
+
     def _secret(self, access_key_id: str, ciphertext: str) -> str:
         cache_key = (access_key_id, ciphertext)
         secret = self._secrets.get(cache_key)

@@ -9,16 +9,19 @@ import hmac
 import re
 import secrets
 import uuid
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Callable
 from urllib.parse import parse_qs, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from amishare.api.frontend import HttpRequest, Response
 from amishare.application import Application, Call, Outcome
-from amishare.console import sessions
+from amishare.console import ami_actions, sessions
+from amishare.console.ami_actions import ACTIONS
+from amishare.console.image_search import CATALOG, PROPERTIES, SCOPES, Search
 from amishare.domain.principal import Principal
 from amishare.domain.regions import is_region
 from amishare.errors import AwsError
@@ -30,24 +33,17 @@ PAGE_SIZE = 50
 _HERE = Path(__file__).parent
 _STATIC = {"console.css": "text/css; charset=utf-8"}
 
-# The "Owned by" filters of the AMIs page, as DescribeImages parameters.
-IMAGE_FILTERS = {
-    "owned": ("Owned by me", lambda: {"Owners": ["self"], "IncludeDisabled": True, "IncludeDeprecated": True}),
-    "private": ("Private images", lambda: {"Owners": ["self"], "IncludeDisabled": True, "IncludeDeprecated": True,
-                                           "Filters": [{"Name": "is-public", "Values": ["false"]}]}),
-    "public": ("Public images", lambda: {"Filters": [{"Name": "is-public", "Values": ["true"]}]}),
-    "shared": ("Shared with me", lambda: {"ExecutableUsers": ["self"]}),
-}
-# Actions on an AMI (besides Edit AMI permissions), each one operation.
-ACTIONS = {
-    "launch": "Launch instance from AMI",
-    "copy": "Copy AMI",
-    "deprecation": "Manage AMI deprecation",
-    "disable": "Disable AMI",
-    "enable": "Re-enable AMI",
-    "deregister": "Deregister AMI",
-}
 BPA_LABELS = {"block-new-sharing": "New public sharing blocked", "unblocked": "New public sharing allowed"}
+
+
+@dataclass(frozen=True)
+class AmiTab:
+    """A tab of the AMI page: its template is ami_tabs/<key>.html; `load(req, image)` gives the
+    template the values it needs beyond the image (from the operations it invokes), if any."""
+
+    key: str
+    label: str
+    load: Callable | None = None
 
 
 class _Page(Exception):
@@ -62,10 +58,18 @@ class Console:
         self.app = application
         self.templates = Environment(loader=FileSystemLoader(str(_HERE / "templates")),
                                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+        # The AMI page's tabs, in order; the first is the default.
+        self.ami_tabs = [
+            AmiTab("details", "Details"),
+            AmiTab("permissions", "Permissions", self._permissions_tab),
+            AmiTab("storage", "Storage"),
+            AmiTab("tags", "Tags"),
+        ]
         self.routes = [
             ("GET", r"", self.home), ("GET", r"/", self.home),
             ("GET", r"/signin", self.signin_form), ("POST", r"/signin", self.signin),
             ("POST", r"/signout", self.signout),
+            ("GET", r"/password", self.password_form), ("POST", r"/password", self.password_post),
             ("GET", r"/ec2/home", self.dashboard),
             ("GET", r"/ec2/amis", self.amis),
             ("GET", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)", self.ami),
@@ -74,6 +78,14 @@ class Console:
             ("GET", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/(?P<action>[a-z-]+)", self.action_form),
             ("POST", r"/ec2/amis/(?P<image_id>ami-[0-9a-f]+)/(?P<action>[a-z-]+)", self.action_post),
             ("GET", r"/ec2/snapshots", self.snapshots),
+            ("GET", r"/ec2/snapshots/(?P<snapshot_id>snap-[0-9a-f]+)/delete", self.delete_snapshot_form),
+            ("POST", r"/ec2/snapshots/(?P<snapshot_id>snap-[0-9a-f]+)/delete", self.delete_snapshot_post),
+            ("GET", r"/ec2/ami-catalog", self.catalog),
+            ("GET", r"/ec2/instances", self.instances),
+            ("GET", r"/ec2/instances/(?P<instance_id>i-[0-9a-f]+)", self.instance),
+            ("GET", r"/ec2/instances/(?P<instance_id>i-[0-9a-f]+)/create-image", self.create_image_form),
+            ("POST", r"/ec2/instances/(?P<instance_id>i-[0-9a-f]+)/create-image", self.create_image_post),
+            ("GET", r"/organizations", self.organizations),
             ("GET", r"/ec2/settings/data-protection", self.data_protection),
             ("GET", r"/ec2/settings/data-protection/block-public-access", self.bpa_form),
             ("POST", r"/ec2/settings/data-protection/block-public-access", self.bpa_post),
@@ -106,7 +118,12 @@ class Console:
         values["principal"] = req.principal
         values["csrf"] = req.session.csrf if req.session else None
         values["path"] = req.path
-        values["query"] = req.query if req.http.method == "GET" else {}
+        values["password_changed"] = req.query.get("password_changed") == "1"
+        values["reset_required"] = req.reset_required
+        # What the Region selector keeps of the page's address (not its place in the pages).
+        values["query"] = [(k, v) for k, vs in req.query_multi.items() for v in vs
+                           if k not in ("region", "next_token", "back", "saved", "updated", "password_changed", "deleted")] \
+            if req.http.method == "GET" else []
         body = self.templates.get_template(template).render(**values)
         return _html(status, body, list(headers))
 
@@ -144,24 +161,45 @@ class Console:
         else:
             access_key_id = form.get("access_key_id", "").strip()
             secret = form.get("secret_access_key", "")
-            identity = self.app.identities.by_access_key(access_key_id) if access_key_id else None
+            token = form.get("session_token", "").strip() or None  # temporary credentials (STS)
+            identity = self.app.identities.by_access_key(access_key_id, token) if access_key_id else None
             # Compare in constant time; an unknown key compares against a dummy, so both take as long.
             stored = identity.secret if identity is not None else secrets.token_urlsafe(30)
             if not hmac.compare_digest(stored.encode(), secret.encode()) or identity is None or identity.expired:
-                return self.signin_form(req, "The access key ID or secret access key is not valid.", 401)
-            session = sessions.new_session(access_key_id, lifetime)
+                return self.signin_form(req, "The access key ID, secret access key or session token is not valid."
+                                        if token else "The access key ID or secret access key is not valid.", 401)
+            session = sessions.new_session(access_key_id, lifetime, token=token)
         cookie = _cookie(sessions.COOKIE, sessions.seal(self.app.box, session), req.http.secure,
                          max_age=int(lifetime))
         clear = _cookie(sessions.LOGIN_COOKIE, "", req.http.secure, max_age=0)
-        target = form.get("next", "")
-        if not target.startswith(PREFIX + "/") or target.startswith(PREFIX + "//") or "\\" in target:
-            target = f"{PREFIX}/ec2/home?region={req.region}"
+        target = _local(form.get("next")) or f"{PREFIX}/ec2/home?region={req.region}"
         return _redirect(target, [("set-cookie", cookie), ("set-cookie", clear)])
 
     def signout(self, req):
-        req.require_session()
+        req.require_session(allow_reset=True)
         req.require_csrf(req.form())
         return _redirect(f"{PREFIX}/signin", [("set-cookie", _cookie(sessions.COOKIE, "", req.http.secure, max_age=0))])
+
+    def password_form(self, req, error=None, status=200):
+        """Change password: required before anything else when the password must be reset."""
+        req.require_session(allow_reset=True)
+        policy = self.invoke(req, "GetAccountPasswordPolicy", {}, service="iam")
+        return self.render(req, "password.html", status, error=error, forced=req.reset_required,
+                           policy=(policy.result or {}).get("PasswordPolicy"), next_page=_local(req.query.get("next")))
+
+    def password_post(self, req):
+        req.require_session(allow_reset=True)
+        form = req.form()
+        req.require_csrf(form)
+        if form.get("new_password", "") != form.get("retype_password", ""):
+            error = AwsError("PasswordMismatch", "The new passwords don't match.")  # the console's own check
+            return self.password_form(req, error, 400)
+        outcome = self.invoke(req, "ChangePassword", {"OldPassword": form.get("old_password", ""),
+                                                      "NewPassword": form.get("new_password", "")}, service="iam")
+        if outcome.error is not None:
+            return self.password_form(req, outcome.error, 400)
+        target = _local(form.get("next")) or f"{PREFIX}/ec2/home?region={req.region}"
+        return _redirect(target + ("&" if "?" in target else "?") + "password_changed=1")
 
     # --- EC2
 
@@ -171,23 +209,17 @@ class Console:
 
     def amis(self, req):
         req.require_session()
-        query = req.query
-        which = query.get("filter", "owned")
-        if which not in IMAGE_FILTERS:
-            which = "owned"
-        params = IMAGE_FILTERS[which][1]()
-        name = query.get("name", "").strip()
-        if name:
-            pattern = name if any(c in name for c in "*?") else f"*{name}*"
-            params.setdefault("Filters", []).append({"Name": "name", "Values": [pattern]})
-        params["MaxResults"] = PAGE_SIZE
-        if query.get("next_token"):
-            params["NextToken"] = query["next_token"]
-        outcome = self.invoke(req, "DescribeImages", params)
+        search = Search.from_query(req.query_multi)
+        if req.query.get("property") is not None:  # "Add filter": the canonical, bookmarkable address
+            return _redirect(f"{PREFIX}/ec2/amis?region={req.region}&{search.query(token='')}")
+        outcome = self.invoke(req, "DescribeImages", search.describe_params(PAGE_SIZE))
         result = outcome.result or {}
-        return self.render(req, "amis.html", filters=IMAGE_FILTERS, which=which, name=name,
-                           images=result.get("Images", []), next_token=result.get("NextToken"),
-                           paged=bool(query.get("next_token")), error=outcome.error)
+        next_token = result.get("NextToken")
+        return self.render(req, "amis.html", scopes=SCOPES, properties=PROPERTIES, search=search,
+                           images=result.get("Images", []), error=outcome.error,
+                           next_page=search.next_page(next_token) if next_token else None,
+                           previous_page=search.previous_page(),
+                           first_page=search.first_page() if search.token else None)
 
     def _image(self, req, image_id: str) -> dict:
         outcome = self.invoke(req, "DescribeImages", {"ImageIds": [image_id], "IncludeDisabled": True,
@@ -204,14 +236,14 @@ class Console:
     def ami(self, req, image_id):
         req.require_session()
         image = self._image(req, image_id)
-        tab = req.query.get("tab", "details")
-        if tab not in ("details", "permissions", "storage", "tags"):
-            tab = "details"
-        permissions, permissions_error = ([], None)
-        if tab == "permissions":
-            permissions, permissions_error = self._permissions(req, image_id)
-        return self.render(req, "ami.html", image=image, tab=tab, permissions=permissions,
-                           permissions_error=permissions_error, saved=req.query.get("saved") == "1")
+        tab = next((t for t in self.ami_tabs if t.key == req.query.get("tab")), self.ami_tabs[0])
+        values = tab.load(req, image) if tab.load is not None else {}
+        return self.render(req, "ami.html", image=image, tab=tab.key, tabs=self.ami_tabs,
+                           saved=req.query.get("saved") == "1", **values)
+
+    def _permissions_tab(self, req, image: dict) -> dict:
+        permissions, error = self._permissions(req, image["ImageId"])
+        return {"permissions": permissions, "permissions_error": error}
 
     def permissions_form(self, req, image_id):
         req.require_session()
@@ -295,8 +327,8 @@ class Console:
         if action not in ACTIONS:
             return _html(404, "<!doctype html><title>Not found</title><p>Not found</p>")
         image = self._image(req, image_id)
-        return self.render(req, "action.html", image=image, action=action, title=ACTIONS[action], error=None,
-                           done=None, form={})
+        return self.render(req, "action.html", image=image, action=action, title=ACTIONS[action][0], error=None,
+                           done=None, form={}, instance_types=ami_actions.INSTANCE_TYPES)
 
     def action_post(self, req, image_id, action):
         req.require_session()
@@ -305,47 +337,73 @@ class Console:
         form = req.form()
         req.require_csrf(form)
         image = self._image(req, image_id)
-        outcome, done = self._run_action(req, image, action, form)
-        status = 200 if outcome is None or outcome.error is None else 400
-        return self.render(req, "action.html", status, image=image, action=action, title=ACTIONS[action],
-                           error=outcome.error if outcome is not None else None,
-                           done=done if outcome is not None and outcome.error is None else None, form=form)
 
-    def _run_action(self, req, image: dict, action: str, form: dict) -> tuple[Outcome | None, str | None]:
-        """(the outcome of the action's operation, what to tell on success)."""
-        image_id = image["ImageId"]
-        if action == "launch":
-            outcome = self.invoke(req, "RunInstances", {"ImageId": image_id, "MinCount": 1, "MaxCount": 1,
-                                                        "InstanceType": form.get("instance_type") or "t3.micro"})
-            ids = [i["InstanceId"] for i in (outcome.result or {}).get("Instances", [])]
-            return outcome, f"Launched instance {', '.join(ids)}."
-        if action == "deregister":
-            outcome = self.invoke(req, "DeregisterImage", {"ImageId": image_id})
-            return outcome, f"Deregistered {image_id}. Its snapshots remain."
-        if action == "copy":
-            destination = form.get("destination_region", "")
-            if not is_region(destination):
-                destination = req.region
-            outcome = self.invoke(req, "CopyImage", {"SourceImageId": image_id, "SourceRegion": req.region,
-                                                     "Name": form.get("name") or image.get("Name") or image_id},
-                                  region=destination)
-            return outcome, f"Copying to {destination} as {(outcome.result or {}).get('ImageId')}."
-        if action == "deprecation":
-            if form.get("enable") == "on":
-                try:
-                    when = datetime.strptime(form.get("deprecate_at", ""), "%Y-%m-%dT%H:%M").replace(tzinfo=timezone.utc)
-                except ValueError:
-                    return Outcome(error=AwsError("InvalidParameterValue",
-                                                  "Enter the deprecation date and time as YYYY-MM-DDTHH:MM (UTC).")), None
-                outcome = self.invoke(req, "EnableImageDeprecation", {"ImageId": image_id, "DeprecateAt": when})
-                return outcome, f"{image_id} will be deprecated at {when.isoformat()}."
-            outcome = self.invoke(req, "DisableImageDeprecation", {"ImageId": image_id})
-            return outcome, f"Deprecation of {image_id} cancelled."
-        if action == "disable":
-            return self.invoke(req, "DisableImage", {"ImageId": image_id}), f"Disabled {image_id}."
-        if action == "enable":
-            return self.invoke(req, "EnableImage", {"ImageId": image_id}), f"Re-enabled {image_id}."
-        return None, None
+        def invoke(operation, params, region=None):
+            return self.invoke(req, operation, params, region=region)
+
+        outcome, done = ACTIONS[action][1](invoke, image, form, req.region)
+        failed = outcome.error is not None
+        return self.render(req, "action.html", 400 if failed else 200, image=image, action=action,
+                           title=ACTIONS[action][0], error=outcome.error, done=None if failed else done, form=form,
+                           instance_types=ami_actions.INSTANCE_TYPES)
+
+    def catalog(self, req):
+        """AMI Catalog: Quickstart, My, AWS Marketplace and Community AMIs of the Region, each a
+        DescribeImages scope, searched by name, page by page; "Select" launches from one."""
+        req.require_session()
+        search = Search.from_query(req.query_multi, CATALOG, "tab")
+        outcome = self.invoke(req, "DescribeImages", search.describe_params(PAGE_SIZE))
+        result = outcome.result or {}
+        next_token = result.get("NextToken")
+        return self.render(req, "catalog.html", tabs=CATALOG, search=search, images=result.get("Images", []),
+                           error=outcome.error, next_page=search.next_page(next_token) if next_token else None,
+                           previous_page=search.previous_page(),
+                           first_page=search.first_page() if search.token else None)
+
+    # --- instances
+
+    def instances(self, req):
+        req.require_session()
+        params = {"MaxResults": PAGE_SIZE}
+        if req.query.get("next_token"):
+            params["NextToken"] = req.query["next_token"]
+        outcome = self.invoke(req, "DescribeInstances", params)
+        result = outcome.result or {}
+        instances = [i for r in result.get("Reservations", []) for i in r["Instances"]]
+        return self.render(req, "instances.html", instances=instances, next_token=result.get("NextToken"),
+                           paged=bool(req.query.get("next_token")), error=outcome.error)
+
+    def _instance(self, req, instance_id: str) -> dict:
+        outcome = self.invoke(req, "DescribeInstances", {"InstanceIds": [instance_id]})
+        reservations = (outcome.result or {}).get("Reservations", [])
+        if outcome.error is not None or not reservations:
+            raise _Page(self.render(req, "error.html", 404 if outcome.error is None else outcome.error.status,
+                                    error=outcome.error, message=None if outcome.error else
+                                    f"The instance {instance_id} was not found in {req.region}."))
+        return reservations[0]["Instances"][0]
+
+    def instance(self, req, instance_id):
+        req.require_session()
+        return self.render(req, "instance.html", instance=self._instance(req, instance_id))
+
+    def create_image_form(self, req, instance_id):
+        req.require_session()
+        return self.render(req, "create_image.html", instance=self._instance(req, instance_id), form={}, error=None,
+                           created=None)
+
+    def create_image_post(self, req, instance_id):
+        """Actions → Image and templates → Create image: one CreateImage."""
+        req.require_session()
+        form = req.form()
+        req.require_csrf(form)
+        instance = self._instance(req, instance_id)
+        params = {"InstanceId": instance_id, "Name": form.get("name", ""),
+                  "NoReboot": form.get("no_reboot") == "on"}
+        if form.get("description"):
+            params["Description"] = form["description"]
+        outcome = self.invoke(req, "CreateImage", params)
+        return self.render(req, "create_image.html", 400 if outcome.error else 200, instance=instance, form=form,
+                           error=outcome.error, created=(outcome.result or {}).get("ImageId"))
 
     def snapshots(self, req):
         req.require_session()
@@ -356,7 +414,79 @@ class Console:
         result = outcome.result or {}
         return self.render(req, "snapshots.html", snapshots=result.get("Snapshots", []),
                            next_token=result.get("NextToken"), paged=bool(req.query.get("next_token")),
-                           error=outcome.error)
+                           error=outcome.error, deleted=req.query.get("deleted"))
+
+    def delete_snapshot_form(self, req, snapshot_id, error=None, status=200):
+        req.require_session()
+        return self.render(req, "delete_snapshot.html", status, snapshot_id=snapshot_id, error=error)
+
+    def delete_snapshot_post(self, req, snapshot_id):
+        """Actions → Delete snapshot: one DeleteSnapshot."""
+        req.require_session()
+        form = req.form()
+        req.require_csrf(form)
+        outcome = self.invoke(req, "DeleteSnapshot", {"SnapshotId": snapshot_id})
+        if outcome.error is not None:
+            return self.delete_snapshot_form(req, snapshot_id, outcome.error, 400)
+        return _redirect(f"{PREFIX}/ec2/snapshots?region={req.region}&deleted={snapshot_id}")
+
+    def organizations(self, req):
+        """AWS Organizations → AWS accounts: the organization, then one parent (the root or an OU)
+        at a time with its OUs and accounts and their ARNs, which Edit AMI permissions asks for.
+        Each part is its own Organizations operation, so a refusal shows beside what was allowed."""
+        req.require_session()
+        org = self.invoke(req, "DescribeOrganization", {}, service="organizations")
+        values = {"org": (org.result or {}).get("Organization"), "org_error": org.error, "org_path": [],
+                  "units": [], "accounts": [], "tree_error": None, "parent": None}
+        if org.error is not None:
+            return self.render(req, "organizations.html", **values)
+        parent_id = req.query.get("parent", "")
+        if not parent_id:
+            roots = self.invoke(req, "ListRoots", {}, service="organizations")
+            if roots.error is not None:
+                values["tree_error"] = roots.error
+                return self.render(req, "organizations.html", **values)
+            parent_id = roots.result["Roots"][0]["Id"]
+        path, error = self._org_path(req, parent_id)
+        if error is not None:
+            values["tree_error"] = error
+            return self.render(req, "organizations.html", **values)
+        values["org_path"], values["parent"] = path, path[-1]
+        for key, operation, token_name in (("units", "ListOrganizationalUnitsForParent", "ou_token"),
+                                           ("accounts", "ListAccountsForParent", "account_token")):
+            params = {"ParentId": parent_id, "MaxResults": 20}
+            if req.query.get(token_name):
+                params["NextToken"] = req.query[token_name]
+            outcome = self.invoke(req, operation, params, service="organizations")
+            if outcome.error is not None:
+                values["tree_error"] = values["tree_error"] or outcome.error
+                continue
+            values[key] = outcome.result.get("OrganizationalUnits" if key == "units" else "Accounts", [])
+            values[key + "_next"] = outcome.result.get("NextToken")
+        values["paged"] = bool(req.query.get("ou_token") or req.query.get("account_token"))
+        return self.render(req, "organizations.html", **values)
+
+    def _org_path(self, req, parent_id: str):
+        """[root, OU, ..., parent] as {Id, Name, Arn}: ListParents upwards (OUs nest at most five deep)."""
+        path, current = [], parent_id
+        for _ in range(7):
+            if current.startswith("r-"):
+                roots = self.invoke(req, "ListRoots", {}, service="organizations")
+                if roots.error is not None:
+                    return [], roots.error
+                # Not this organization's root: the listings below answer with the API's error.
+                root = next((r for r in roots.result["Roots"] if r["Id"] == current), {"Id": current})
+                return [root] + path, None
+            unit = self.invoke(req, "DescribeOrganizationalUnit", {"OrganizationalUnitId": current},
+                               service="organizations")
+            if unit.error is not None:
+                return [], unit.error
+            path.insert(0, unit.result["OrganizationalUnit"])
+            parents = self.invoke(req, "ListParents", {"ChildId": current}, service="organizations")
+            if parents.error is not None:
+                return [], parents.error
+            current = parents.result["Parents"][0]["Id"]
+        return path, None
 
     def data_protection(self, req):
         req.require_session()
@@ -422,7 +552,8 @@ class _Request:
         self.http = http
         self.console = console
         self.path = http.raw_path.split("?", 1)[0]
-        self.query = {k: v[0] for k, v in parse_qs(http.query_string.decode("latin-1")).items()}
+        self.query_multi = parse_qs(http.query_string.decode("utf-8", "replace"))
+        self.query = {k: v[0] for k, v in self.query_multi.items()}
         cookies = SimpleCookie()
         try:
             cookies.load(http.headers.get("cookie", ""))
@@ -434,19 +565,25 @@ class _Request:
         self.session = sessions.unseal(console.app.box, self.cookies.get(sessions.COOKIE))
         self.principal: Principal | None = None
         self._form = None
+        self.reset_required = False
         if self.session is not None and self.session.kind == "user":
-            self.principal = console.app.identities.by_user_id(self.session.subject)
+            signed_in = console.app.identities.signed_in_user(self.session.subject)
+            if signed_in is not None:
+                self.principal, self.reset_required = signed_in
         elif self.session is not None:
-            identity = console.app.identities.by_access_key(self.session.subject)
+            identity = console.app.identities.by_access_key(self.session.subject, self.session.token)
             if identity is not None and not identity.expired:
                 self.principal = identity.principal
         if self.principal is None:
             self.session = None
 
-    def require_session(self) -> None:
+    def require_session(self, allow_reset: bool = False) -> None:
+        """Go on only with a session; a user whose password must be reset goes to Change password first."""
+        target = self.path + ("?" + self.http.query_string.decode("latin-1") if self.http.query_string else "")
         if self.session is None:
-            target = self.path + ("?" + self.http.query_string.decode("latin-1") if self.http.query_string else "")
             raise _Page(_redirect(f"{PREFIX}/signin?{urlencode({'next': target})}"))
+        if self.reset_required and not allow_reset:
+            raise _Page(_redirect(f"{PREFIX}/password?{urlencode({'next': target if self.http.method == 'GET' else ''})}"))
 
     def require_csrf(self, form: dict) -> None:
         if not self.session.csrf_ok(form.get("csrf")):
@@ -463,6 +600,13 @@ class _Request:
 
     def form(self) -> dict[str, str]:
         return {k: v[0] for k, v in self.form_multi().items()}
+
+
+def _local(target: str | None) -> str:
+    """`target` if it is a console page of this server (no open redirect), else ''."""
+    if not target or not target.startswith(PREFIX + "/") or target.startswith(PREFIX + "//") or "\\" in target:
+        return ""
+    return target
 
 
 def _one(form: dict[str, list[str]], name: str) -> str:

@@ -1,7 +1,8 @@
 """Console sessions: an AES-GCM-sealed cookie (the SecretBox), so nothing is stored server side.
 
-The cookie names who signed in (the access key, or the IAM user who signed in with a
-password), when the session expires and its CSRF token. The principal is resolved again on
+The cookie names who signed in (the access key, with its session token for temporary
+credentials, or the IAM user who signed in with a password), when the session expires and
+its CSRF token. The principal is resolved again on
 every request, so a deleted or deactivated key, or a deleted password, ends its sessions.
 """
 
@@ -27,17 +28,20 @@ class Session:
     expires_at: float
     csrf: str
     kind: str = "key"
+    token: str | None = None  # the session token of temporary credentials (sealed in the cookie)
 
     def csrf_ok(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf.encode(), token.encode())
 
 
-def new_session(subject: str, lifetime: float, kind: str = "key", now: float | None = None) -> Session:
-    return Session(subject, (time.time() if now is None else now) + lifetime, secrets.token_urlsafe(24), kind)
+def new_session(subject: str, lifetime: float, kind: str = "key", now: float | None = None,
+                token: str | None = None) -> Session:
+    return Session(subject, (time.time() if now is None else now) + lifetime, secrets.token_urlsafe(24), kind, token)
 
 
 def seal(box: SecretBox, session: Session) -> str:
-    body = json.dumps({"k": session.subject, "e": session.expires_at, "c": session.csrf, "t": session.kind})
+    body = json.dumps({"k": session.subject, "e": session.expires_at, "c": session.csrf, "t": session.kind,
+                       "s": session.token})
     return base64.urlsafe_b64encode(box.seal(body, _ASSOCIATED).encode()).decode()
 
 
@@ -47,7 +51,9 @@ def unseal(box: SecretBox, cookie: str | None, now: float | None = None) -> Sess
         return None
     try:
         data = json.loads(box.open(base64.urlsafe_b64decode(cookie.encode()).decode(), _ASSOCIATED))
-        session = Session(str(data["k"]), float(data["e"]), str(data["c"]), str(data.get("t", "key")))
+        token = data.get("s")
+        session = Session(str(data["k"]), float(data["e"]), str(data["c"]), str(data.get("t", "key")),
+                          str(token) if token is not None else None)
     except (ValueError, KeyError, TypeError, InvalidTag):
         return None
     if (time.time() if now is None else now) >= session.expires_at:

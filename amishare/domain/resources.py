@@ -154,7 +154,8 @@ def iam_entity(ctx, params: dict, operation: str = "") -> list[Resource]:
     if isinstance(params.get("PolicyArn"), str):
         return [Resource(params["PolicyArn"])]
     if ctx.principal.kind == "user" and operation in ("GetUser", "ListAccessKeys", "CreateAccessKey",
-                                                      "UpdateAccessKey", "DeleteAccessKey", "ListGroupsForUser"):
+                                                      "UpdateAccessKey", "DeleteAccessKey", "ListGroupsForUser",
+                                                      "ChangePassword"):
         return [Resource(ctx.principal.arn, ctx.account_id)]
     return [Resource("*")]
 

@@ -91,6 +91,29 @@ def delete_login_profile(ctx, params):
     return {}
 
 
+@operation(SERVICE)
+def change_password(ctx, params):
+    passwords.change_password(ctx, params["OldPassword"], params["NewPassword"])
+    return {}
+
+
+@operation(SERVICE)
+def update_account_password_policy(ctx, params):
+    passwords.update_account_password_policy(ctx, params)
+    return {}
+
+
+@operation(SERVICE)
+def get_account_password_policy(ctx, params):
+    return {"PasswordPolicy": passwords.get_account_password_policy(ctx)}
+
+
+@operation(SERVICE)
+def delete_account_password_policy(ctx, params):
+    passwords.delete_account_password_policy(ctx)
+    return {}
+
+
 # --- groups
 
 

@@ -62,3 +62,8 @@ def get_idempotent(conn, account_id, region, operation, token):
 def put_idempotent(conn, **values) -> None:
     check_fits(idempotency, values)
     conn.execute(insert(idempotency).values(**values))
+
+
+def delete_setting(conn, account_id, region, name) -> None:
+    t = account_settings
+    conn.execute(t.delete().where(t.c.account_id == account_id, t.c.region == region, t.c.name == name))
