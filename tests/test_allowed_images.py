@@ -102,8 +102,8 @@ def test_audit_mode_reports_and_enabled_enforces(server, alice, bob, carol):
     assert untrusted not in described(mine, ExecutableUsers=["self"])
     assert not described(mine, Owners=[carol.account_id])
     assert error_code(lambda: mine.describe_images(ImageIds=[untrusted])) == "InvalidAMIID.NotFound"
-    assert error_code(lambda: mine.run_instances(ImageId=untrusted, MinCount=1, MaxCount=1)) == "OperationNotPermitted"
-    assert error_code(lambda: mine.run_instances(ImageId=marketplace[0], MinCount=1, MaxCount=1)) == "OperationNotPermitted"
+    assert error_code(lambda: mine.run_instances(ImageId=untrusted, MinCount=1, MaxCount=1)) == "InvalidAMIID.NotFound"
+    assert error_code(lambda: mine.run_instances(ImageId=marketplace[0], MinCount=1, MaxCount=1)) == "InvalidAMIID.NotFound"
     mine.run_instances(ImageId=trusted, MinCount=1, MaxCount=1)
     mine.run_instances(ImageId=own, MinCount=1, MaxCount=1)
     mine.run_instances(ImageId=amazon[0], MinCount=1, MaxCount=1)
@@ -114,7 +114,7 @@ def test_audit_mode_reports_and_enabled_enforces(server, alice, bob, carol):
     # No criteria at all: only the account's own images.
     mine.replace_image_criteria_in_allowed_images_settings()
     assert set(described(mine)) == {own}
-    assert error_code(lambda: mine.run_instances(ImageId=trusted, MinCount=1, MaxCount=1)) == "OperationNotPermitted"
+    assert error_code(lambda: mine.run_instances(ImageId=trusted, MinCount=1, MaxCount=1)) == "InvalidAMIID.NotFound"
     mine.disable_allowed_images_settings()
     assert {own, trusted, untrusted} <= set(described(mine))
 
@@ -183,5 +183,5 @@ def test_deprecated_long_ago_is_not_allowed(server, alice, bob):
     assert set(described(mine, IncludeDeprecated=True, Filters=[{"Name": "image-allowed", "Values": ["false"]}])) >= {old}
     mine.enable_allowed_images_settings(AllowedImagesSettingsState="enabled")
     assert set(described(mine, IncludeDeprecated=True, Owners=[bob.account_id])) == {recent}
-    assert error_code(lambda: mine.run_instances(ImageId=old, MinCount=1, MaxCount=1)) == "OperationNotPermitted"
+    assert error_code(lambda: mine.run_instances(ImageId=old, MinCount=1, MaxCount=1)) == "InvalidAMIID.NotFound"
     mine.run_instances(ImageId=recent, MinCount=1, MaxCount=1)
