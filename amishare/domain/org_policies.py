@@ -297,7 +297,8 @@ def update_policy(ctx, policy_id, name, description, content) -> dict:
         changes["name"] = name
     if changes:
         store.update_policy(ctx.conn, policy_id, **changes)
-    if row["policy_type"] == DECLARATIVE and declarative_effects.mentions_snapshots(row["content"], content):
+    if (row["policy_type"] == DECLARATIVE and content is not None
+            and declarative_effects.mentions_snapshots(row["content"], content)):
         for target in store.targets_of(ctx.conn, org["org_id"], policy_id):
             declarative_effects.settle_target(ctx, org, target["target_id"])
     return _policy_shape(org, store.policy(ctx.conn, policy_id))
