@@ -346,3 +346,28 @@ def test_management_account_is_governed_and_the_cli(server, tmp_path):
     server.aws(mgmt, "organizations", "detach-policy", "--policy-id", policy_id, "--target-id", tree.root)
     _, state, _ = server.aws(mgmt, "ec2", "get-image-block-public-access-state")
     assert state == {"ImageBlockPublicAccessState": "unblocked", "ManagedBy": "account"}
+
+
+def test_child_control_operators_bind_everything_below():
+    """The inheritance rules themselves: a limit on an object binds its settings, at every level
+    below it (a child can't widen it), and not the policies attached at the same level."""
+    from amishare.domain.declarative_policies import effective_document, parse
+
+    locked = json.loads(doc(image_block_public_access={"@@operators_allowed_for_child_policies": ["@@none"],
+                                                       "state": assign("block_new_sharing")}))
+    loosen = json.loads(doc(image_block_public_access={"@@operators_allowed_for_child_policies": ["@@all"],
+                                                       "state": assign("unblocked")}))
+    same_level = json.loads(doc(image_block_public_access={"state": assign("unblocked")}))
+    state = lambda levels: effective_document(levels)["ec2_attributes"]["image_block_public_access"]["state"]  # noqa: E731
+    assert state([[locked], [loosen], [same_level]]) == "block_new_sharing"
+    assert state([[locked, same_level]]) == "unblocked"  # same level: applied in order, no limit between them
+    assert state([[same_level], [locked]]) == "block_new_sharing"
+    names = lambda *ops: json.loads(doc(allowed_images_settings={"image_criteria": {"criteria_1": {  # noqa: E731
+        "image_names": dict(ops)}}}))
+    top = json.loads(doc(allowed_images_settings={"@@operators_allowed_for_child_policies": ["@@append", "@@remove"],
+                                                  "image_criteria": {"criteria_1": {"image_names": assign(["a", "b"])}}}))
+    found = effective_document([[top], [names(("@@append", ["c"]), ("@@remove", ["a"]))],
+                                [names(("@@assign", ["z"]))]])
+    assert found["ec2_attributes"]["allowed_images_settings"]["image_criteria"]["criteria_1"]["image_names"] == ["b", "c"]
+    # What the parser accepts is what the merge reads.
+    assert parse(json.dumps(top)) == top
