@@ -7,8 +7,6 @@ the images are read by id for the page."""
 import dataclasses
 from fnmatch import fnmatchcase
 
-from sqlalchemy import exists, false, literal, select, true
-
 from amishare.domain import allowed_images
 from amishare.domain.listing import Listing, owned
 from amishare.domain.regions import zone_id, zone_names
@@ -17,41 +15,22 @@ from amishare.store import filters as filter_sql
 from amishare.store import images as image_store
 from amishare.store import instances as store
 from amishare.store import tags as tag_store
-from amishare.store.schema import images, instances
-
-_c, _i = instances.c, images.c
-
-
-def _on_image(condition):
-    """A condition on the instance's image, as a condition on the instance."""
-    return exists(select(literal(1)).where(_i.image_id == _c.image_id, condition))
 
 
 def _zone_ids(values, now):
     """zone-id: the instances in the zones whose ids match (`*` and `?` as in every filter)."""
-    zones = [zone for region in commercial_regions() for zone in zone_names(region)
-             if any(fnmatchcase(zone_id(zone), value) for value in values)]
-    return _c.availability_zone.in_(zones) if zones else false()
+    return store.in_zones([zone for region in commercial_regions() for zone in zone_names(region)
+                           if any(fnmatchcase(zone_id(zone), value) for value in values)])
 
 
-FILTERS = {
-    "availability-zone": filter_sql.text(_c.availability_zone),
-    "instance-id": filter_sql.text(_c.instance_id),
-    "instance-state-name": filter_sql.state(instances),
-    "instance-type": filter_sql.text(_c.instance_type),
-    "launch-time": filter_sql.timestamp(_c.launch_time),
-    "owner-alias": lambda values, now: _on_image(filter_sql.owner_alias_condition(_i.owner_id, values)),
-    "owner-id": lambda values, now: _on_image(filter_sql.match_text(_i.owner_id, values)),
-    "zone-id": _zone_ids,
-}
+FILTERS = {**store.IMAGE_METADATA_FILTERS, "zone-id": _zone_ids}
 
 METADATA = Listing("instance-image-metadata", key="instance_id", max_results=(1, 1000), branch=store.branch,
-                   filters=FILTERS, tag_column=_c.instance_id, id_prefix="i", ids_param="instanceId")
+                   filters=FILTERS, tag_column=store.c.instance_id, id_prefix="i", ids_param="instanceId")
 
 
 def _allowed_filter(ctx):
-    allowed = allowed_images.condition(ctx)
-    condition = _on_image(allowed) if allowed is not None else true()
+    condition = store.image_allowed(allowed_images.condition(ctx))
     return lambda values, now: filter_sql.match_condition(condition, values)
 
 
