@@ -180,6 +180,12 @@ def test_inheritance_operators_and_effective_policy(server):
     assert effective(orgs, member.account_id) == expected
     found = orgs.describe_effective_policy(PolicyType=DECL, TargetId=member.account_id)["EffectivePolicy"]
     assert (found["TargetId"], found["PolicyType"]) == (member.account_id, DECL)
+    # Editing a policy on the path moves the effective policy's LastUpdatedTimestamp.
+    orgs.update_policy(PolicyId=platform_policy, Content=doc(image_block_public_access={"state": assign("unblocked")}))
+    edited = orgs.describe_effective_policy(PolicyType=DECL, TargetId=member.account_id)["EffectivePolicy"]
+    assert edited["LastUpdatedTimestamp"] > found["LastUpdatedTimestamp"]
+    assert json.loads(edited["PolicyContent"])["ec2_attributes"]["image_block_public_access"] == {"state": "unblocked"}
+    orgs.update_policy(PolicyId=platform_policy, Content=doc(image_block_public_access={"state": assign("block_new_sharing")}))
     assert effective(orgs, other.account_id) == {"ec2_attributes": {"allowed_images_settings": {
         "state": "enabled", "image_criteria": {"criteria_1": {"allowed_image_providers": ["amazon", "aws_marketplace"]}}}}}
     # What EC2 answers is the effective policy, in the API's names.

@@ -322,9 +322,9 @@ def effective_for(conn, account_id: str) -> Effective | None:
     if not attached:
         return None
     last = None
-    for target_id, _policy_id, content, attached_at, created_at in attached:
+    for target_id, _policy_id, content, attached_at, changed_at in attached:
         levels[target_id].append(json.loads(content))
-        last = max(t for t in (last, attached_at, created_at) if t is not None)
+        last = max(t for t in (last, attached_at, changed_at) if t is not None)
     return Effective(effective_document([levels[t] for t in targets]), last)
 
 

@@ -289,6 +289,7 @@ def update_policy(ctx, policy_id, name, description, content) -> dict:
     if content is not None:
         KINDS[row["policy_type"]].parse(content)
         changes["content"] = content
+        changes["updated_at"] = ctx.now
     if description is not None:
         changes["description"] = description
     store.lock_org(ctx.conn, org["org_id"])

@@ -146,7 +146,8 @@ def targets_of(conn, org_id, policy_id, after=None, limit=None):
 
 
 _ON_PATH = (
-    select(att.c.target_id, att.c.policy_id, org_policies.c.content, att.c.attached_at, org_policies.c.created_at)
+    select(att.c.target_id, att.c.policy_id, org_policies.c.content, att.c.attached_at,
+           func.coalesce(org_policies.c.updated_at, org_policies.c.created_at))
     .select_from(att.outerjoin(org_policies, org_policies.c.policy_id == att.c.policy_id))
     .where(att.c.target_id.in_(bindparam("targets", expanding=True)), att.c.org_id == bindparam("org_id"),
            att.c.policy_type == bindparam("policy_type"))
