@@ -102,8 +102,8 @@ def test_audit_mode_reports_and_enabled_enforces(server, alice, bob, carol):
     assert untrusted not in described(mine, ExecutableUsers=["self"])
     assert not described(mine, Owners=[carol.account_id])
     assert error_code(lambda: mine.describe_images(ImageIds=[untrusted])) == "InvalidAMIID.NotFound"
-    assert error_code(lambda: mine.run_instances(ImageId=untrusted, MinCount=1, MaxCount=1)) == "OperationNotPermitted"
-    assert error_code(lambda: mine.run_instances(ImageId=marketplace[0], MinCount=1, MaxCount=1)) == "OperationNotPermitted"
+    assert error_code(lambda: mine.run_instances(ImageId=untrusted, MinCount=1, MaxCount=1)) == "InvalidAMIID.NotFound"
+    assert error_code(lambda: mine.run_instances(ImageId=marketplace[0], MinCount=1, MaxCount=1)) == "InvalidAMIID.NotFound"
     mine.run_instances(ImageId=trusted, MinCount=1, MaxCount=1)
     mine.run_instances(ImageId=own, MinCount=1, MaxCount=1)
     mine.run_instances(ImageId=amazon[0], MinCount=1, MaxCount=1)
@@ -114,7 +114,7 @@ def test_audit_mode_reports_and_enabled_enforces(server, alice, bob, carol):
     # No criteria at all: only the account's own images.
     mine.replace_image_criteria_in_allowed_images_settings()
     assert set(described(mine)) == {own}
-    assert error_code(lambda: mine.run_instances(ImageId=trusted, MinCount=1, MaxCount=1)) == "OperationNotPermitted"
+    assert error_code(lambda: mine.run_instances(ImageId=trusted, MinCount=1, MaxCount=1)) == "InvalidAMIID.NotFound"
     mine.disable_allowed_images_settings()
     assert {own, trusted, untrusted} <= set(described(mine))
 
@@ -183,5 +183,45 @@ def test_deprecated_long_ago_is_not_allowed(server, alice, bob):
     assert set(described(mine, IncludeDeprecated=True, Filters=[{"Name": "image-allowed", "Values": ["false"]}])) >= {old}
     mine.enable_allowed_images_settings(AllowedImagesSettingsState="enabled")
     assert set(described(mine, IncludeDeprecated=True, Owners=[bob.account_id])) == {recent}
-    assert error_code(lambda: mine.run_instances(ImageId=old, MinCount=1, MaxCount=1)) == "OperationNotPermitted"
+    assert error_code(lambda: mine.run_instances(ImageId=old, MinCount=1, MaxCount=1)) == "InvalidAMIID.NotFound"
     mine.run_instances(ImageId=recent, MinCount=1, MaxCount=1)
+
+
+def test_instance_image_metadata_shows_what_describe_images_hides(server, alice, bob):
+    """DescribeInstanceImageMetadata: the AMI an instance was launched from, even once Allowed AMIs
+    hide it, it is no longer shared, or it is deregistered."""
+    mine, provider = server.client(alice), server.client(bob)
+    image_id = register(provider, "provider-web")
+    provider.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"UserId": alice.account_id}]})
+    instance_id = mine.run_instances(ImageId=image_id, MinCount=1, MaxCount=1,
+                                     TagSpecifications=[{"ResourceType": "instance",
+                                                         "Tags": [{"Key": "team", "Value": "web"}]}])["Instances"][0]["InstanceId"]
+    amazon = mine.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    other = mine.run_instances(ImageId=amazon, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    mine.replace_image_criteria_in_allowed_images_settings(ImageCriteria=[{"ImageProviders": ["amazon"]}])
+    mine.enable_allowed_images_settings(AllowedImagesSettingsState="enabled")
+    assert error_code(lambda: mine.describe_images(ImageIds=[image_id])) == "InvalidAMIID.NotFound"
+
+    [found] = mine.describe_instance_image_metadata(InstanceIds=[instance_id])["InstanceImageMetadata"]
+    assert found["InstanceId"] == instance_id and found["OwnerId"] == alice.account_id
+    assert found["State"]["Name"] in ("pending", "running") and found["ZoneId"]
+    assert found["Tags"] == [{"Key": "team", "Value": "web"}]
+    metadata = found["ImageMetadata"]
+    assert (metadata["ImageId"], metadata["Name"], metadata["OwnerId"]) == (image_id, "provider-web", bob.account_id)
+    assert metadata["ImageAllowed"] is False and metadata["IsPublic"] is False
+    by_filter = mine.describe_instance_image_metadata(Filters=[{"Name": "image-allowed", "Values": ["false"]}])
+    assert [m["InstanceId"] for m in by_filter["InstanceImageMetadata"]] == [instance_id]
+    by_owner = mine.describe_instance_image_metadata(Filters=[{"Name": "owner-alias", "Values": ["amazon"]}])
+    assert [m["InstanceId"] for m in by_owner["InstanceImageMetadata"]] == [other]
+    assert {m["InstanceId"] for m in mine.describe_instance_image_metadata(
+        Filters=[{"Name": "zone-id", "Values": [found["ZoneId"]]}])["InstanceImageMetadata"]} >= {instance_id}
+    # Gone for good: only its id is left.
+    provider.deregister_image(ImageId=image_id)
+    [found] = mine.describe_instance_image_metadata(InstanceIds=[instance_id])["InstanceImageMetadata"]
+    assert found["ImageMetadata"] == {"ImageId": image_id}
+    # Only the caller's own instances.
+    assert error_code(lambda: provider.describe_instance_image_metadata(InstanceIds=[instance_id])) == \
+        "InvalidInstanceID.NotFound"
+    assert error_code(lambda: mine.describe_instance_image_metadata(
+        Filters=[{"Name": "image-id", "Values": [image_id]}])) == "InvalidParameterValue"
+    mine.disable_allowed_images_settings()

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from amishare.api.frontend import HttpRequest, Response
 from amishare.application import Application, Call, Outcome
-from amishare.console import ami_actions, sessions
+from amishare.console import ami_actions, guardrail_settings, sessions
 from amishare.console.ami_actions import ACTIONS
 from amishare.console.image_search import CATALOG, PROPERTIES, SCOPES, Search
 from amishare.domain.principal import Principal
@@ -493,7 +493,8 @@ class Console:
         outcome = self.invoke(req, "GetImageBlockPublicAccessState", {})
         state = (outcome.result or {}).get("ImageBlockPublicAccessState")
         return self.render(req, "data_protection.html", state=state, label=BPA_LABELS.get(state, state),
-                           error=outcome.error, updated=req.query.get("updated") == "1")
+                           error=outcome.error, updated=req.query.get("updated") == "1",
+                           guardrails=guardrail_settings.read(lambda op, params: self.invoke(req, op, params)))
 
     def bpa_form(self, req):
         req.require_session()

@@ -2,11 +2,15 @@
 discover and launch. The account's own images are always allowed.
 
 `enabled` applies the criteria (others' images outside them are not listed and can't be
-launched); `audit-mode` only reports, through ImageAllowed, what `enabled` would do."""
+launched); `audit-mode` only reports, through ImageAllowed, what `enabled` would do.
+
+A declarative policy for EC2 that sets the state decides both state and criteria in every
+Region (ManagedBy declarative-policy); the account's own settings are then refused changes
+and kept for when no policy decides."""
 
 import re
 
-from amishare.domain import ids
+from amishare.domain import declarative_policies, ids
 from amishare.domain.catalog import MARKETPLACE, AMAZON
 from amishare.errors import AwsError
 from amishare.store import allowed_images as store
@@ -27,12 +31,28 @@ def _invalid(message):
 
 
 def settings(ctx):
-    """(state, criteria) of the caller's account in the Region; state is `disabled` until enabled."""
+    """(state, criteria) in force for the caller's account in the Region: a declarative
+    policy's, else the account's own; state is `disabled` until enabled."""
     cached = ctx.memo.get("allowed_images")
     if cached is None:
-        state, criteria = store.get(ctx.conn, ctx.account_id, ctx.region)
-        cached = ctx.memo["allowed_images"] = (state or DISABLED, criteria)
+        cached = ctx.memo["allowed_images"] = declarative_policies.effective(ctx).allowed_images or _own(ctx)
     return cached
+
+
+def managed_by(ctx) -> str:
+    return "declarative-policy" if declarative_policies.effective(ctx).allowed_images else "account"
+
+
+def _own(ctx):
+    state, criteria = store.get(ctx.conn, ctx.account_id, ctx.region)
+    return state or DISABLED, criteria
+
+
+def _changeable(ctx):
+    """The account's own settings, which it may change unless a declarative policy decides."""
+    if declarative_policies.effective(ctx).allowed_images:
+        raise declarative_policies.refuse_change(ctx)
+    return _own(ctx)
 
 
 def _put(ctx, state, criteria):
@@ -44,12 +64,12 @@ def enable(ctx, state: str) -> str:
     if state not in (ENABLED, AUDIT):
         raise _invalid(f"Value ({state}) for parameter AllowedImagesSettingsState is invalid. "
                        "Valid values are enabled and audit-mode.")
-    _put(ctx, state, settings(ctx)[1])
+    _put(ctx, state, _changeable(ctx)[1])
     return state
 
 
 def disable(ctx) -> str:
-    _put(ctx, DISABLED, settings(ctx)[1])
+    _put(ctx, DISABLED, _changeable(ctx)[1])
     return DISABLED
 
 
@@ -101,7 +121,7 @@ def replace_criteria(ctx, criteria) -> None:
     if len(criteria) > MAX_CRITERIA:
         raise _invalid(f"At most {MAX_CRITERIA} image criteria can be specified.")
     checked = [_check_criterion(i, cr) for i, cr in enumerate(criteria, 1)]
-    _put(ctx, settings(ctx)[0], checked)
+    _put(ctx, _changeable(ctx)[0], checked)
 
 
 def _providers(ctx) -> dict:
@@ -166,6 +186,5 @@ def check_launch(ctx, image) -> None:
         return
     codes = [c["product_code"] for c in image_store.product_codes(ctx.conn, [image["image_id"]])[image["image_id"]]]
     if not is_allowed(ctx, image, codes):
-        raise AwsError("OperationNotPermitted",
-                       f"The image {image['image_id']} is not allowed by the Allowed AMIs settings of this account "
-                       f"in {ctx.region}, so it can't be used to launch instances.")
+        # EC2 answers as for an image that doesn't exist (its error reference says so).
+        raise ids.not_found("ami", [image["image_id"]])

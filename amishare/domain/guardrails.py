@@ -4,7 +4,7 @@ shared, deprecation, disabled images and deregistration protection."""
 import math
 from datetime import datetime, timezone
 
-from amishare.domain import access, keys
+from amishare.domain import access, declarative_policies, keys
 from amishare.errors import AwsError
 from amishare.store import images as image_store
 from amishare.store import settings as settings_store
@@ -18,9 +18,24 @@ COOLDOWN = 24 * 3600
 
 
 # --- block public access
+#
+# An account's own setting, unless a declarative policy for EC2 of its organization sets the
+# attribute: then the policy's state applies in every Region, the account can't change it,
+# and its own setting is kept for when the policy no longer applies.
+
+ACCOUNT, DECLARATIVE_POLICY = "account", "declarative-policy"
 
 
 def block_public_access_state(ctx, account_id=None, region=None) -> str:
+    return (declarative_policies.effective(ctx, account_id).image_block_public_access
+            or _own_block_public_access_state(ctx, account_id, region))
+
+
+def block_public_access_managed_by(ctx) -> str:
+    return DECLARATIVE_POLICY if declarative_policies.effective(ctx).image_block_public_access else ACCOUNT
+
+
+def _own_block_public_access_state(ctx, account_id=None, region=None) -> str:
     account_id, region = account_id or ctx.account_id, region or ctx.region
     row = settings_store.get_setting(ctx.conn, account_id, region, BPA_SETTING)
     default = BLOCKED if ctx.settings.block_public_access_default else UNBLOCKED
@@ -32,7 +47,9 @@ def block_public_access_state(ctx, account_id=None, region=None) -> str:
 
 
 def set_block_public_access(ctx, value: str) -> str:
-    current = block_public_access_state(ctx)
+    if declarative_policies.effective(ctx).image_block_public_access:
+        raise declarative_policies.refuse_change(ctx)
+    current = _own_block_public_access_state(ctx)
     delay = ctx.settings.block_public_access_delay
     settings_store.put_setting(ctx.conn, ctx.account_id, ctx.region, BPA_SETTING, value, previous_value=current,
                                effective_at=ctx.now + delay if delay > 0 else None)
@@ -46,14 +63,25 @@ BLOCK_ALL = "block-all-sharing"
 
 
 def snapshot_block_public_access_state(ctx, account_id=None, region=None) -> str:
-    row = settings_store.get_setting(ctx.conn, account_id or ctx.account_id, region or ctx.region, SNAPSHOT_BPA_SETTING)
+    return (declarative_policies.effective(ctx, account_id).snapshot_block_public_access
+            or own_snapshot_block_public_access_state(ctx.conn, account_id or ctx.account_id, region or ctx.region))
+
+
+def snapshot_block_public_access_managed_by(ctx) -> str:
+    return DECLARATIVE_POLICY if declarative_policies.effective(ctx).snapshot_block_public_access else ACCOUNT
+
+
+def own_snapshot_block_public_access_state(conn, account_id, region) -> str:
+    row = settings_store.get_setting(conn, account_id, region, SNAPSHOT_BPA_SETTING)
     return row["value"] if row is not None else UNBLOCKED
 
 
 def set_snapshot_block_public_access(ctx, value: str) -> str:
     """block-all-sharing hides the account's public snapshots in the Region, keeping their
     permission; block-new-sharing and unblocked make them public again."""
-    current = snapshot_block_public_access_state(ctx)
+    if declarative_policies.effective(ctx).snapshot_block_public_access:
+        raise declarative_policies.refuse_change(ctx)
+    current = own_snapshot_block_public_access_state(ctx.conn, ctx.account_id, ctx.region)
     if value == current:
         return value
     settings_store.put_setting(ctx.conn, ctx.account_id, ctx.region, SNAPSHOT_BPA_SETTING, value, previous_value=current)
@@ -73,6 +101,8 @@ def enable_snapshot_block_public_access(ctx, value: str) -> str:
 
 def check_snapshot_can_be_public(ctx, snapshot) -> None:
     state = snapshot_block_public_access_state(ctx, snapshot["owner_id"], snapshot["region"])
+    if state != UNBLOCKED and declarative_policies.effective(ctx, snapshot["owner_id"]).snapshot_block_public_access:
+        raise declarative_policies.refuse_change(ctx)
     if state != UNBLOCKED:
         raise AwsError(
             "OperationNotPermitted",
@@ -105,6 +135,8 @@ def check_shareable(ctx, image) -> None:
 
 def check_can_be_public(ctx, image) -> None:
     check_shareable(ctx, image)
+    if block_public_access_state(ctx) == BLOCKED and declarative_policies.effective(ctx).image_block_public_access:
+        raise declarative_policies.refuse_change(ctx)
     if block_public_access_state(ctx) == BLOCKED:
         raise AwsError(
             "OperationNotPermitted",

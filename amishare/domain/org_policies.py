@@ -1,9 +1,13 @@
-"""Organizations policies: service control policies (SCPs) and the API that manages
-them. Only the management account may call it. SCPs are enabled in the root
-(EnablePolicyType), which attaches the AWS managed FullAWSAccess policy to the
-root, every OU and every account; every target keeps at least one SCP and at
-most MAX_SCPS_PER_TARGET. What the attached SCPs mean for a request is answered
-by organizations.scp_levels / evaluate_scps.
+"""Organizations policies: service control policies (SCPs), declarative policies for
+EC2, and the API that manages them. Only the management account may call it, except
+DescribeEffectivePolicy, which any account of the organization may call for itself.
+
+SCPs are enabled in the root (EnablePolicyType), which attaches the AWS managed
+FullAWSAccess policy to the root, every OU and every account; every target keeps at
+least one SCP and at most five. What the attached SCPs mean for a request is answered by
+organizations.scp_levels / evaluate_scps. Declarative policies for EC2
+(DECLARATIVE_POLICY_EC2) have no AWS managed policy, up to ten per target and none
+required; their language and effective policy are declarative_policies.py's.
 
 Other policy types (tag, backup, resource control policies, ...) are not
 implemented: enabling or creating them is refused with
@@ -15,7 +19,9 @@ import re
 import secrets
 import string
 
-from amishare.domain import pagination, policy
+from dataclasses import dataclass
+
+from amishare.domain import declarative_effects, declarative_policies, pagination, policy
 from amishare.domain.listing import Listing
 from amishare.domain.organizations import (
     FULL_AWS_ACCESS_ARN,
@@ -38,7 +44,7 @@ from amishare.store import org_policies as store
 from amishare.store import organizations as org_store
 
 SCP_MAX_CHARS = 5120  # every character of the document counts, white space included
-MAX_SCPS_PER_TARGET = 5
+DECLARATIVE = declarative_policies.POLICY_TYPE
 MAX_TAGS = 50
 SCP_VERSION = "2012-10-17"
 POLICY_ID_RE = re.compile(r"^p-[0-9a-zA-Z_]{8,128}$")
@@ -106,19 +112,35 @@ def parse_scp(content: str) -> dict:
     return document
 
 
+@dataclass(frozen=True)
+class PolicyKind:
+    """What differs between the implemented policy types."""
+    parse: object  # content -> parsed document, or an AwsError as Organizations answers
+    max_per_target: int
+    min_per_target: int  # SCPs: a target always keeps one; attach another before detaching the last
+    label: str
+
+
+KINDS = {
+    SCP: PolicyKind(parse_scp, 5, 1, "service control policies"),
+    DECLARATIVE: PolicyKind(declarative_policies.parse, 10, 0, "declarative policies for EC2"),
+}
+
+
 # --- shapes
 
 
-def _summary(org, policy_id, name, description) -> dict:
+def _summary(org, policy_id, name, description, policy_type=SCP) -> dict:
     if policy_id == FULL_AWS_ACCESS_ID:
         return {"Id": policy_id, "Arn": FULL_AWS_ACCESS_ARN, "Name": FULL_AWS_ACCESS_NAME,
                 "Description": FULL_AWS_ACCESS_DESCRIPTION, "Type": SCP, "AwsManaged": True}
-    arn = f"arn:aws:organizations::{org['management_account_id']}:policy/{org['org_id']}/service_control_policy/{policy_id}"
-    return {"Id": policy_id, "Arn": arn, "Name": name, "Description": description, "Type": SCP, "AwsManaged": False}
+    arn = f"arn:aws:organizations::{org['management_account_id']}:policy/{org['org_id']}/{policy_type.lower()}/{policy_id}"
+    return {"Id": policy_id, "Arn": arn, "Name": name, "Description": description, "Type": policy_type,
+            "AwsManaged": False}
 
 
 def _policy_shape(org, row) -> dict:
-    summary = _summary(org, row["policy_id"], row["name"], row["description"])
+    summary = _summary(org, row["policy_id"], row["name"], row["description"], row["policy_type"])
     content = FULL_AWS_ACCESS_CONTENT if row["policy_id"] == FULL_AWS_ACCESS_ID else row["content"]
     return {"PolicySummary": summary, "Content": content}
 
@@ -163,14 +185,15 @@ def _target(ctx, org, target_id) -> dict:
     raise AwsError("TargetNotFoundException", "We can't find a root, OU, account, or policy with the TargetId that you specified.")
 
 
-def _available(org, policy_type) -> None:
-    if policy_type != SCP:
+def _available(org, policy_type) -> PolicyKind:
+    if policy_type not in KINDS:
         raise AwsError("PolicyTypeNotAvailableForOrganizationException",
                        f"The policy type {policy_type} is not available: only service control policies "
-                       f"({SCP}) are implemented.")
+                       f"({SCP}) and declarative policies for EC2 ({DECLARATIVE}) are implemented.")
     if org["feature_set"] != "ALL":
         raise AwsError("PolicyTypeNotAvailableForOrganizationException",
-                       "Service control policies are available only in an organization with all features enabled.")
+                       "Policies are available only in an organization with all features enabled.")
+    return KINDS[policy_type]
 
 
 POLICIES = Listing("policies", key="policy_id", max_results=page_limit, read_token=after_token)
@@ -204,7 +227,8 @@ def enable_policy_type(ctx, root_id, policy_type) -> dict:
     if store.type_enabled(ctx.conn, org["org_id"], policy_type):
         raise AwsError("PolicyTypeAlreadyEnabledException", "The specified policy type is already enabled.")
     store.enable_type(ctx.conn, org["org_id"], policy_type, ctx.now)
-    store.attach_everywhere(ctx.conn, org["org_id"], FULL_AWS_ACCESS_ID, policy_type, ctx.now)
+    if policy_type == SCP:
+        store.attach_everywhere(ctx.conn, org["org_id"], FULL_AWS_ACCESS_ID, policy_type, ctx.now)
     return root_shape(ctx, org)
 
 
@@ -216,6 +240,8 @@ def disable_policy_type(ctx, root_id, policy_type) -> dict:
     if not store.type_enabled(ctx.conn, org["org_id"], policy_type):
         raise AwsError("PolicyTypeNotEnabledException", "This operation can be performed only for enabled policy types.")
     store.disable_type(ctx.conn, org["org_id"], policy_type)
+    if policy_type == DECLARATIVE:
+        declarative_effects.settle_target(ctx, org, org["root_id"])
     return root_shape(ctx, org)
 
 
@@ -228,14 +254,13 @@ def _new_policy_id() -> str:
 
 def _check_name_free(ctx, org, name, policy_type, own_id=None) -> None:
     holder = store.policy_named(ctx.conn, org["org_id"], policy_type, name)
-    if name == FULL_AWS_ACCESS_NAME or (holder is not None and holder.policy_id != own_id):
+    if (policy_type == SCP and name == FULL_AWS_ACCESS_NAME) or (holder is not None and holder.policy_id != own_id):
         raise AwsError("DuplicatePolicyException", "A policy with the same name already exists.")
 
 
 def create_policy(ctx, content, description, name, policy_type, tags) -> dict:
     org = managed_org(ctx)
-    _available(org, policy_type)
-    parse_scp(content)
+    _available(org, policy_type).parse(content)
     requested = _check_tags(tags)
     store.lock_org(ctx.conn, org["org_id"])
     _check_name_free(ctx, org, name, policy_type)
@@ -262,8 +287,9 @@ def update_policy(ctx, policy_id, name, description, content) -> dict:
     _immutable(policy_id)
     changes = {}
     if content is not None:
-        parse_scp(content)
+        KINDS[row["policy_type"]].parse(content)
         changes["content"] = content
+        changes["updated_at"] = ctx.now
     if description is not None:
         changes["description"] = description
     store.lock_org(ctx.conn, org["org_id"])
@@ -272,6 +298,10 @@ def update_policy(ctx, policy_id, name, description, content) -> dict:
         changes["name"] = name
     if changes:
         store.update_policy(ctx.conn, policy_id, **changes)
+    if (row["policy_type"] == DECLARATIVE and content is not None
+            and declarative_effects.mentions_snapshots(row["content"], content)):
+        for target in store.targets_of(ctx.conn, org["org_id"], policy_id):
+            declarative_effects.settle_target(ctx, org, target["target_id"])
     return _policy_shape(org, store.policy(ctx.conn, policy_id))
 
 
@@ -289,12 +319,12 @@ def delete_policy(ctx, policy_id) -> None:
 def list_policies(ctx, policy_type, max_results, token):
     org = managed_org(ctx)
     query = POLICIES.request(ctx, max_results=max_results, next_token=token, criteria=(policy_type,))
-    if policy_type != SCP:
+    if policy_type not in KINDS:
         return [], None
     rows = store.policies(ctx.conn, org["org_id"], policy_type, query.after, query.fetch)
-    builtin = _FULL_AWS_ACCESS_ROW if org["feature_set"] == "ALL" else None
+    builtin = _FULL_AWS_ACCESS_ROW if org["feature_set"] == "ALL" and policy_type == SCP else None
     rows, next_token = _page_with_builtin(query, rows, builtin)
-    return [_summary(org, r["policy_id"], r["name"], r["description"]) for r in rows], next_token
+    return [_summary(org, r["policy_id"], r["name"], r["description"], policy_type) for r in rows], next_token
 
 
 def list_policies_for_target(ctx, target_id, policy_type, max_results, token):
@@ -304,7 +334,7 @@ def list_policies_for_target(ctx, target_id, policy_type, max_results, token):
                                         criteria=(target_id, policy_type))
     rows, next_token = query.page(store.attached_to(ctx.conn, org["org_id"], target_id, policy_type, query.after,
                                                     query.fetch))
-    return [_summary(org, r["policy_id"], r["name"], r["description"]) for r in rows], next_token
+    return [_summary(org, r["policy_id"], r["name"], r["description"], policy_type) for r in rows], next_token
 
 
 def list_targets_for_policy(ctx, policy_id, max_results, token):
@@ -339,14 +369,18 @@ def attach_policy(ctx, policy_id, target_id) -> None:
         raise AwsError("PolicyTypeNotEnabledException", "This operation can be performed only for enabled policy types.")
     if store.attachment(ctx.conn, policy_id, target_id) is not None:
         raise AwsError("DuplicatePolicyAttachmentException", "The selected policy is already attached to the specified target.")
-    if store.count_attached(ctx.conn, target_id, policy_type) >= MAX_SCPS_PER_TARGET:
+    kind = KINDS[policy_type]
+    if store.count_attached(ctx.conn, target_id, policy_type) >= kind.max_per_target:
         raise _constraint("MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
-                          f"You can attach at most {MAX_SCPS_PER_TARGET} service control policies to a root, OU or account.")
+                          f"You can attach at most {kind.max_per_target} {kind.label} to a root, OU or account.")
     store.attach(ctx.conn, org["org_id"], policy_id, policy_type, [target_id], ctx.now)
+    if policy_type == DECLARATIVE and declarative_effects.mentions_snapshots(row["content"]):
+        declarative_effects.settle_target(ctx, org, target_id)
 
 
 def detach_policy(ctx, policy_id, target_id) -> None:
-    """Every root, OU and account keeps at least one SCP: attach the replacement before detaching the last."""
+    """Every root, OU and account keeps at least one SCP: attach the replacement before detaching the last.
+    Declarative policies can all be detached."""
     org = managed_org(ctx)
     row = _policy(ctx, org, policy_id)
     _target(ctx, org, target_id)
@@ -354,11 +388,13 @@ def detach_policy(ctx, policy_id, target_id) -> None:
     attached = store.attachment(ctx.conn, policy_id, target_id)
     if attached is None or attached["org_id"] != org["org_id"]:
         raise AwsError("PolicyNotAttachedException", "The policy isn't attached to the specified target in the specified root.")
-    if store.count_attached(ctx.conn, target_id, row["policy_type"]) <= 1:
+    if store.count_attached(ctx.conn, target_id, row["policy_type"]) <= KINDS[row["policy_type"]].min_per_target:
         raise _constraint("MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
                           "You can't detach the last service control policy from a root, OU or account; "
                           "attach another one first.")
     store.detach(ctx.conn, policy_id, target_id)
+    if row["policy_type"] == DECLARATIVE and declarative_effects.mentions_snapshots(row["content"]):
+        declarative_effects.settle_target(ctx, org, target_id)
 
 
 # --- tags on policies, the root, OUs and accounts
@@ -420,3 +456,31 @@ def list_tags(ctx, resource_id, token):
     fp = pagination.fingerprint("tags", resource_id)
     rows = store.tags_of(ctx.conn, resource_id, after_token(token, fp))
     return [{"Key": r["key"], "Value": r["value"]} for r in rows], None
+
+
+# --- effective policies
+
+
+def describe_effective_policy(ctx, policy_type, target_id) -> dict:
+    """The effective policy of an account: any account asks for itself, the management account
+    for any account of its organization. Management policy types only (not SCPs)."""
+    member = org_store.membership(ctx.conn, ctx.account_id)
+    if member is None:
+        raise AwsError("AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
+    org = org_store.org_by_id(ctx.conn, member["org_id"])
+    target_id = target_id or ctx.account_id
+    if target_id != ctx.account_id:
+        if org["management_account_id"] != ctx.account_id:
+            raise AwsError("AccessDeniedException", "You don't have permissions to access this resource.")
+        if not TARGET_RE.match(target_id):
+            raise _invalid("INVALID_PATTERN_TARGET_ID", f"Invalid target id: {target_id}")
+        if not target_id.isdigit():
+            raise _invalid("TARGET_NOT_SUPPORTED", "The effective policy is available for accounts only, "
+                                                   "not for a root or an organizational unit.")
+        _target(ctx, org, target_id)
+    found = declarative_policies.effective_for(ctx.conn, target_id) if policy_type == DECLARATIVE else None
+    if found is None:
+        raise AwsError("EffectivePolicyNotFoundException",
+                       "We can't find an effective policy of the specified type for the specified target.")
+    return {"PolicyContent": json.dumps(found.document, separators=(",", ":")),
+            "LastUpdatedTimestamp": found.last_updated, "TargetId": target_id, "PolicyType": policy_type}

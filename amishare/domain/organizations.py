@@ -207,6 +207,7 @@ def delete_organization(ctx) -> None:
         raise AwsError("OrganizationNotEmptyException",
                        "To delete an organization you must first remove all member accounts (except the management account).")
     store.delete_org(ctx.conn, org["org_id"])
+    _settle(ctx, None, ctx.account_id)
 
 
 def list_roots(ctx) -> list[dict]:
@@ -226,6 +227,13 @@ def _adopt(ctx, org_id, target_id) -> None:
 def _forget(ctx, org_id, target_id) -> None:
     policy_store.lock_org(ctx.conn, org_id, share=True)  # not concurrently with AttachPolicy
     policy_store.forget_target(ctx.conn, target_id)
+
+
+def _settle(ctx, org_id, account_id) -> None:
+    """The account's declarative policies changed with its place in the tree: settle their stored effects."""
+    from amishare.domain import declarative_effects  # it reads the guardrails, which read this module
+
+    declarative_effects.settle_member(ctx, org_id, account_id)
 
 
 # --- organizational units
@@ -386,6 +394,7 @@ def move_account(ctx, account_id, source_id, destination_id) -> None:
     if source_id == destination_id:
         raise AwsError("DuplicateAccountException", "That account is already present in the specified destination.")
     store.update_member(ctx.conn, account_id, parent_id=destination_id)
+    _settle(ctx, org["org_id"], account_id)
 
 
 def remove_account(ctx, account_id) -> None:
@@ -396,6 +405,7 @@ def remove_account(ctx, account_id) -> None:
                        "You can't remove the management account from an organization.")
     _forget(ctx, org["org_id"], account_id)
     store.delete_member(ctx.conn, account_id)
+    _settle(ctx, org["org_id"], account_id)
 
 
 def leave_organization(ctx) -> None:
@@ -405,6 +415,7 @@ def leave_organization(ctx) -> None:
                        "You can't remove the management account from an organization. Delete the organization instead.")
     _forget(ctx, org["org_id"], ctx.account_id)
     store.delete_member(ctx.conn, ctx.account_id)
+    _settle(ctx, org["org_id"], ctx.account_id)
 
 
 def create_account(ctx, email, name) -> dict:
@@ -419,6 +430,7 @@ def create_account(ctx, email, name) -> dict:
         store.insert_member(ctx.conn, account_id=creds.account_id, org_id=org["org_id"], parent_id=org["root_id"],
                             email=email, name=name, joined_method="CREATED", joined_at=ctx.now)
         _adopt(ctx, org["org_id"], creds.account_id)
+        _settle(ctx, org["org_id"], creds.account_id)
         store.insert_create_request(ctx.conn, state="SUCCEEDED", failure_reason=None, account_id=creds.account_id, **values)
     return _create_status(store.create_request(ctx.conn, request_id))
 
@@ -492,6 +504,7 @@ def accept_handshake(ctx, handshake_id) -> dict:
                         email=_email_of(ctx.conn, ctx.account_id), name=_name_of(ctx.conn, ctx.account_id),
                         joined_method="INVITED", joined_at=ctx.now)
     _adopt(ctx, org["org_id"], ctx.account_id)
+    _settle(ctx, org["org_id"], ctx.account_id)
     store.update_handshake(ctx.conn, handshake_id, state="ACCEPTED")
     return _handshake_shape(ctx, store.handshake(ctx.conn, handshake_id))
 

@@ -226,3 +226,8 @@ def untag_resource(ctx, params):
 def list_tags_for_resource(ctx, params):
     tags, token = policies.list_tags(ctx, params["ResourceId"], params.get("NextToken"))
     return {"Tags": tags, "NextToken": token}
+
+
+@operation(SERVICE)
+def describe_effective_policy(ctx, params):
+    return {"EffectivePolicy": policies.describe_effective_policy(ctx, params["PolicyType"], params.get("TargetId"))}

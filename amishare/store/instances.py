@@ -1,9 +1,9 @@
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, false, insert, literal, select, true, update
 
-from amishare.store.filters import settled_state, state, text, timestamp
+from amishare.store.filters import match_text, owner_alias_condition, settled_state, state, text, timestamp
 from amishare.store import paging
 from amishare.store.columns import check_fits
-from amishare.store.schema import instances
+from amishare.store.schema import images, instances
 
 c = instances.c
 
@@ -83,3 +83,40 @@ def referencing(conn, region, owner_id, image_ids, states, now, after=None, limi
     if limit is not None:
         query = query.limit(limit)
     return conn.execute(query).all()
+
+
+# --- DescribeInstanceImageMetadata: the instance filters it takes, and those on the image an
+# instance was launched from (a correlated read of the image by its primary key).
+
+
+def on_image(condition):
+    """A condition on the instance's image, as a condition on the instance."""
+    return exists(select(literal(1)).where(images.c.image_id == c.image_id, condition))
+
+
+def _image_owner_alias(values, now):
+    return on_image(owner_alias_condition(images.c.owner_id, values))
+
+
+def _image_owner_id(values, now):
+    return on_image(match_text(images.c.owner_id, values))
+
+
+def image_allowed(allowed):
+    """image-allowed: `allowed` is the Allowed AMIs condition on images, None while they are off (all allowed)."""
+    return on_image(allowed) if allowed is not None else true()
+
+
+def in_zones(zones):
+    return c.availability_zone.in_(list(zones)) if zones else false()
+
+
+IMAGE_METADATA_FILTERS = {
+    "availability-zone": text(c.availability_zone),
+    "instance-id": text(c.instance_id),
+    "instance-state-name": state(instances),
+    "instance-type": text(c.instance_type),
+    "launch-time": timestamp(c.launch_time),
+    "owner-alias": _image_owner_alias,
+    "owner-id": _image_owner_id,
+}

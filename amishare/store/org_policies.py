@@ -146,7 +146,8 @@ def targets_of(conn, org_id, policy_id, after=None, limit=None):
 
 
 _ON_PATH = (
-    select(att.c.target_id, att.c.policy_id, org_policies.c.content)
+    select(att.c.target_id, att.c.policy_id, org_policies.c.content, att.c.attached_at,
+           func.coalesce(org_policies.c.updated_at, org_policies.c.created_at))
     .select_from(att.outerjoin(org_policies, org_policies.c.policy_id == att.c.policy_id))
     .where(att.c.target_id.in_(bindparam("targets", expanding=True)), att.c.org_id == bindparam("org_id"),
            att.c.policy_type == bindparam("policy_type"))
@@ -154,9 +155,11 @@ _ON_PATH = (
 )
 
 
-def attached_on_path(conn, org_id, target_ids, policy_type):
-    """(target_id, policy_id, content or None for a built-in policy) for every target on a path, one indexed read."""
-    return conn.execute(_ON_PATH, {"targets": list(target_ids), "org_id": org_id, "policy_type": policy_type}).all()
+def attached_on_path(conn, org_id, target_ids, policy_type, with_times=False):
+    """(target_id, policy_id, content or None for a built-in policy) for every target on a path, one indexed read;
+    `with_times` adds when each was attached and when the policy was created or last changed."""
+    rows = conn.execute(_ON_PATH, {"targets": list(target_ids), "org_id": org_id, "policy_type": policy_type}).all()
+    return rows if with_times else [row[:3] for row in rows]
 
 
 _SCP_SCOPE = (

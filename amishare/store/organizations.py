@@ -141,3 +141,13 @@ _PRINCIPAL_INFO = (
 def principal_info(conn, account_id):
     """(org_id, management_account_id, feature_set, path of the account's parent) in one indexed read, or None."""
     return conn.execute(_PRINCIPAL_INFO, {"account_id": account_id}).mappings().first()
+
+
+def accounts_under(conn, org_id, path_prefix) -> list[str]:
+    """The member accounts whose parent's path starts with `path_prefix` (a root's or an OU's
+    path): the accounts of that subtree, through the organization's member index."""
+    query = (select(org_accounts.c.account_id)
+             .join(org_units, org_units.c.node_id == org_accounts.c.parent_id)
+             .where(org_accounts.c.org_id == org_id, org_units.c.path.startswith(path_prefix, autoescape=True))
+             .order_by(org_accounts.c.account_id))
+    return [row.account_id for row in conn.execute(query)]

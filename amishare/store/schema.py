@@ -424,6 +424,7 @@ org_policies = Table(
     Column("description", String(512), nullable=False),
     Column("content", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("updated_at", Float),  # when its content last changed; None: never since it was created
     UniqueConstraint("org_id", "policy_type", "name", name="uq_org_policies_name"),
     Index("ix_org_policies_org", "org_id", "policy_type", "policy_id"),
 )

@@ -13,6 +13,13 @@ def get_setting(conn, account_id, region, name):
     return conn.execute(query).mappings().first()
 
 
+def regions_set_to(conn, account_id, name, value) -> list[str]:
+    """The Regions where an account's setting `name` is `value` (through the primary key)."""
+    t = account_settings
+    query = select(t.c.region).where(t.c.account_id == account_id, t.c.name == name, t.c.value == value)
+    return [row.region for row in conn.execute(query)]
+
+
 def put_setting(conn, account_id, region, name, value, previous_value=None, effective_at=None) -> None:
     t = account_settings
     values = dict(value=value, previous_value=previous_value, effective_at=effective_at)

@@ -110,3 +110,17 @@ def hide_public(conn, owner_id, region) -> None:
 def restore_public(conn, owner_id, region) -> None:
     conn.execute(update(snapshots).where(c.region == region, c.owner_id == owner_id, c.public_blocked == true())
                  .values(is_public=True, public_blocked=None))
+
+
+def hide_public_in(conn, owner_id, regions) -> None:
+    """hide_public in several Regions at once (through the owner index)."""
+    if regions:
+        conn.execute(update(snapshots).where(c.region.in_(list(regions)), c.owner_id == owner_id, c.is_public == true())
+                     .values(is_public=False, public_blocked=True))
+
+
+def restore_public_in(conn, owner_id, regions) -> None:
+    if regions:
+        conn.execute(update(snapshots).where(c.region.in_(list(regions)), c.owner_id == owner_id,
+                                             c.public_blocked == true())
+                     .values(is_public=True, public_blocked=None))

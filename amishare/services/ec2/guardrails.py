@@ -15,7 +15,8 @@ def disable_image_block_public_access(ctx, params):
 
 @operation("ec2")
 def get_image_block_public_access_state(ctx, params):
-    return {"ImageBlockPublicAccessState": guardrails.block_public_access_state(ctx), "ManagedBy": "account"}
+    return {"ImageBlockPublicAccessState": guardrails.block_public_access_state(ctx),
+            "ManagedBy": guardrails.block_public_access_managed_by(ctx)}
 
 
 @operation("ec2")
@@ -30,7 +31,8 @@ def disable_snapshot_block_public_access(ctx, params):
 
 @operation("ec2")
 def get_snapshot_block_public_access_state(ctx, params):
-    return {"State": guardrails.snapshot_block_public_access_state(ctx), "ManagedBy": "account"}
+    return {"State": guardrails.snapshot_block_public_access_state(ctx),
+            "ManagedBy": guardrails.snapshot_block_public_access_managed_by(ctx)}
 
 
 @operation("ec2")
@@ -46,7 +48,7 @@ def disable_allowed_images_settings(ctx, params):
 @operation("ec2")
 def get_allowed_images_settings(ctx, params):
     state, criteria = allowed_images.settings(ctx)
-    return {"State": state, "ImageCriteria": criteria, "ManagedBy": "account"}
+    return {"State": state, "ImageCriteria": criteria, "ManagedBy": allowed_images.managed_by(ctx)}
 
 
 @operation("ec2")

@@ -1,6 +1,6 @@
 from itertools import groupby
 
-from amishare.domain import ids, instances
+from amishare.domain import ids, instance_image_metadata, instances
 from amishare.services import operation
 from amishare.services.ec2 import shapes
 from amishare.services.ec2.targets import IMAGE, INSTANCE, creates, creates_only, named
@@ -52,3 +52,12 @@ def start_instances(ctx, params):
 @operation("ec2", resources=named(INSTANCE, "InstanceIds"))
 def terminate_instances(ctx, params):
     return _change(ctx, params, "terminate", "TerminatingInstances")
+
+
+@operation("ec2")
+def describe_instance_image_metadata(ctx, params):
+    rows, found, codes, tags, token = instance_image_metadata.describe(
+        ctx, params.get("InstanceIds"), params.get("Filters"), params.get("MaxResults"), params.get("NextToken"))
+    return {"InstanceImageMetadata": [shapes.instance_image_metadata(ctx, r, found.get(r["image_id"]), codes,
+                                                                     tags[r["instance_id"]]) for r in rows],
+            "NextToken": token}

@@ -1,6 +1,8 @@
 """Rows from the domain, shaped as EC2's output structures."""
 
+from amishare.domain import instance_image_metadata as metadata
 from amishare.domain import lifecycle
+from amishare.domain.regions import zone_id
 from amishare.domain.catalog import ALIAS_ACCOUNTS, free_tier_eligible
 from amishare.domain.guardrails import protection_state
 from amishare.domain.instances import state_of
@@ -163,4 +165,23 @@ def instance(row, volumes, tags, now) -> dict:
         "PlatformDetails": row["platform_details"],
         "UsageOperation": row["usage_operation"],
         "BootMode": row["boot_mode"],
+    })
+
+
+def instance_image_metadata(ctx, row, image, codes, tags) -> dict:
+    """One instance and the AMI it was launched from (only its id once the AMI is gone)."""
+    launched_from = {"ImageId": row["image_id"]}
+    if image is not None:
+        launched_from.update({
+            "Name": image["name"], "OwnerId": image["owner_id"], "State": lifecycle.settled(image, ctx.now),
+            "ImageOwnerAlias": OWNER_ALIASES.get(image["owner_id"]), "CreationDate": iso8601(image["created_at"]),
+            "DeprecationTime": iso8601(image["deprecation_time"]) if image["deprecation_time"] else None,
+            "ImageAllowed": metadata.image_allowed(ctx, image, codes.get(image["image_id"], [])),
+            "IsPublic": bool(image["is_public"]),
+        })
+    return _drop_none({
+        "InstanceId": row["instance_id"], "InstanceType": row["instance_type"], "LaunchTime": row["launch_time"],
+        "AvailabilityZone": row["availability_zone"], "ZoneId": zone_id(row["availability_zone"]),
+        "State": state_of(row, ctx.now), "OwnerId": row["owner_id"], "Tags": tags or None,
+        "ImageMetadata": _drop_none(launched_from),
     })
