@@ -118,6 +118,20 @@ def decide(conn, principal: Principal, target: Target, context: dict, levels=Non
     return identity
 
 
+def allows(ctx, action: str, resource) -> bool:
+    """Whether the caller may also do `action` on `resource` (a domain.resources.Resource), for
+    an operation that acts on more than it names (DeregisterImage deleting the image's snapshots):
+    the same decision as a call of that action would get."""
+    levels = scp_levels(ctx.conn, ctx.principal)
+    if ctx.principal.is_root and levels is None and resource.policy is None and not resource.policy_required:
+        return True
+    target = Target(action, resource.arn, resource.account_id, resource.policy, resource.policy_required,
+                    resource.grants_allow(ctx.principal, action))
+    context = {**request_context(ctx.conn, ctx.principal, ctx.region, ctx.now, ctx.source_ip, ctx.secure_transport),
+               **resource.context}
+    return decide(ctx.conn, ctx.principal, target, context, levels).allowed
+
+
 def identity_allows(conn, principal: Principal, action: str, resource: str, context: dict | None = None) -> bool:
     """What the principal's own policies say (identity policies, boundary, session policy)."""
     context = context if context is not None else iam.principal_context(conn, principal)
