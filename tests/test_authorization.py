@@ -363,3 +363,39 @@ def test_deregistering_with_snapshots_needs_delete_snapshot_on_each(server, alic
     answer = server.client(deregistrar).deregister_image(ImageId=image, DeleteAssociatedSnapshots=True)
     assert answer["DeleteSnapshotResults"] == [{"SnapshotId": fresh, "ReturnCode": "missing-permissions"}]
     assert ec2.describe_snapshots(SnapshotIds=[fresh])["Snapshots"][0]["SnapshotId"] == fresh
+
+
+def test_policy_variables_name_each_callers_own(server, alice):
+    """One managed policy with ${aws:username} and ${aws:PrincipalTag/…} serves every user: each
+    manages its own access keys and the volumes tagged with its name, no one else's."""
+    iam, ec2 = server.client(alice, "iam"), server.client(alice)
+    self_service = iam.create_policy(PolicyName="self-service", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": ["iam:ListAccessKeys", "iam:UpdateAccessKey"],
+         "Resource": f"arn:aws:iam::{alice.account_id}:user/${{aws:username}}"},
+        {"Effect": "Allow", "Action": "ec2:DescribeVolumes", "Resource": "*"},
+        {"Effect": "Allow", "Action": "ec2:DeleteVolume", "Resource": "*",
+         "Condition": {"StringEquals": {"ec2:ResourceTag/Owner": "${aws:username}",
+                                        "ec2:ResourceTag/Team": "${aws:PrincipalTag/team, 'none'}"}}}))["Policy"]["Arn"]
+    ana, bo = server.new_user(alice, "ana", [self_service]), server.new_user(alice, "bo", [self_service])
+    iam.tag_user(UserName="ana", Tags=[{"Key": "team", "Value": "build"}])
+    assert [k["UserName"] for k in server.client(ana, "iam").list_access_keys(UserName="ana")["AccessKeyMetadata"]] == ["ana"]
+    expect_error(lambda: server.client(ana, "iam").list_access_keys(UserName="bo"), "AccessDenied")
+    bo_key = iam.list_access_keys(UserName="bo")["AccessKeyMetadata"][0]["AccessKeyId"]
+    expect_error(lambda: server.client(ana, "iam").update_access_key(UserName="bo", AccessKeyId=bo_key,
+                                                                     Status="Inactive"), "AccessDenied")
+    assert iam.list_access_keys(UserName="bo")["AccessKeyMetadata"][0]["Status"] == "Active"
+    server.client(bo, "iam").list_access_keys(UserName="bo")
+
+    def volume(owner, team):
+        return ec2.create_volume(AvailabilityZone="us-east-1a", Size=1, TagSpecifications=[{
+            "ResourceType": "volume", "Tags": [{"Key": "Owner", "Value": owner}, {"Key": "Team", "Value": team}]}])["VolumeId"]
+
+    anas, bos, untagged_team = volume("ana", "build"), volume("bo", "none"), volume("ana", "none")
+    expect_error(lambda: server.client(ana).delete_volume(VolumeId=bos), "UnauthorizedOperation")
+    expect_error(lambda: server.client(ana).delete_volume(VolumeId=untagged_team), "UnauthorizedOperation")
+    expect_error(lambda: server.client(bo).delete_volume(VolumeId=anas), "UnauthorizedOperation")
+    assert len(ec2.describe_volumes(VolumeIds=[anas, bos, untagged_team])["Volumes"]) == 3
+    server.client(ana).delete_volume(VolumeId=anas)
+    code, _, err = server.aws(bo, "ec2", "delete-volume", "--volume-id", bos)
+    assert code == 0
+    assert [v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]] == [untagged_team]
