@@ -209,7 +209,7 @@ def create_policy_version(ctx, params):
 
 @operation(SERVICE)
 def list_policy_versions(ctx, params):
-    return policies.list_policy_versions(ctx, params["PolicyArn"])
+    return policies.list_policy_versions(ctx, params["PolicyArn"], *_paging(params))
 
 
 @operation(SERVICE)
@@ -226,7 +226,8 @@ def set_default_policy_version(ctx, params):
 
 @operation(SERVICE)
 def list_entities_for_policy(ctx, params):
-    return policies.entities_for_policy(ctx, params["PolicyArn"], params.get("EntityFilter"), params.get("PathPrefix"))
+    return policies.entities_for_policy(ctx, params["PolicyArn"], params.get("EntityFilter"), params.get("PathPrefix"),
+                                        *_paging(params))
 
 
 @operation(SERVICE)
@@ -361,7 +362,7 @@ for _kind in ("user", "role"):
 
 @operation(SERVICE)
 def get_account_authorization_details(ctx, params):
-    return entities.authorization_details(ctx, params.get("Filter"))
+    return entities.authorization_details(ctx, params.get("Filter"), *_paging(params))
 
 
 
