@@ -495,3 +495,23 @@ def test_entities_for_policy_and_policy_versions_page(iam, alice):
     assert [v["VersionId"] for v in versions["Versions"]] == ["v4", "v3", "v2", "v1"]
     paged, pages = _walk(iam.list_policy_versions, ("Versions",), PolicyArn=arn, MaxItems=3)
     assert [v["VersionId"] for v in paged["Versions"]] == ["v4", "v3", "v2", "v1"] and pages == 2
+
+
+def test_simulations_page(iam, alice):
+    iam.create_user(UserName="sim")
+    iam.put_user_policy(UserName="sim", PolicyName="p", PolicyDocument=_doc(_allow("ec2:Describe*")))
+    arn = f"arn:aws:iam::{alice.account_id}:user/sim"
+    actions = ["ec2:DescribeImages", "ec2:RunInstances", "ec2:DescribeVolumes"]
+    resources = ["arn:aws:ec2:us-east-1::image/ami-1", "arn:aws:ec2:us-east-1::image/ami-2"]
+    whole = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=actions, ResourceArns=resources)
+    assert len(whole["EvaluationResults"]) == 6 and whole["IsTruncated"] is False
+    paged, pages = _walk(iam.simulate_principal_policy, ("EvaluationResults",), PolicySourceArn=arn,
+                         ActionNames=actions, ResourceArns=resources, MaxItems=4)
+    assert paged["EvaluationResults"] == whole["EvaluationResults"] and pages == 2
+    custom, pages = _walk(iam.simulate_custom_policy, ("EvaluationResults",), ActionNames=actions,
+                          PolicyInputList=[_doc(_allow("ec2:Run*"))], MaxItems=1)
+    assert [r["EvalDecision"] for r in custom["EvaluationResults"]] == ["implicitDeny", "allowed", "implicitDeny"]
+    assert pages == 3
+    marker = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=actions, MaxItems=1)["Marker"]
+    _error(lambda: iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=actions[:2], Marker=marker),
+           "ValidationError")
