@@ -80,7 +80,11 @@ def _encrypted(row) -> dict:
     return {"ec2:encrypted": ["true" if row["encrypted"] else "false"]}
 
 
-_IMAGE = _Kind("image", False, lambda conn, image_id, region: image_store.get_in_region(conn, region, image_id), lambda ctx, row: access.can_launch(ctx, row),
+def _image_in(conn, image_id, region):
+    return image_store.get_in_region(conn, region, image_id)
+
+
+_IMAGE = _Kind("image", False, _image_in, lambda ctx, row: access.can_launch(ctx, row),
                lambda row: {**_owner_alias(row), "ec2:public": ["true" if row["is_public"] else "false"],
                             "ec2:imagetype": ["machine"], "ec2:rootdevicetype": [row["root_device_type"] or "ebs"]})
 _SNAPSHOT = _Kind("snapshot", False, _in_region(snapshot_store.get),
