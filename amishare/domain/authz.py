@@ -68,9 +68,10 @@ class Decision:
 
 
 def request_context(conn, principal: Principal, region: str, now: float, source_ip: str | None = None,
-                    secure: bool = False, extra: dict | None = None) -> dict[str, list[str]]:
-    """The global condition keys of one request (lower-case keys), with those the call supplies."""
-    context = iam.principal_context(conn, principal, now)
+                    secure: bool = False, extra: dict | None = None, membership=iam.UNREAD) -> dict[str, list[str]]:
+    """The global condition keys of one request (lower-case keys), with those the call supplies;
+    `membership`: the caller's organization, when the call has read it already."""
+    context = iam.principal_context(conn, principal, now, membership)
     context["aws:requestedregion"] = [region]
     context["aws:securetransport"] = ["true" if secure else "false"]
     context["aws:viaawsservice"] = ["false"]
