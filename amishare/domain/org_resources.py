@@ -101,7 +101,6 @@ class Scope:
         return Resource(named.arn, named.account_id, context)
 
 
-
 def handshake(ctx, handshake_id: str) -> Resource:
     """A handshake, named for the parties to it (the invited account and the management
     account); anyone else is answered HandshakeNotFoundException, so it names nothing."""
