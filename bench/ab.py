@@ -15,6 +15,10 @@ Requests (both as account B, both checked once for HTTP 200 and the right conten
   by-id       DescribeImages(ImageId.1=<an image of A's shared with B>)        the hot path
   executable  DescribeImages(ExecutableBy.1=self, MaxResults=100)              first page of 100
 
+With --b-caller user, B's requests are signed by an IAM user of account B (the AWS managed
+AmazonEC2ReadOnlyAccess policy and an inline policy) instead of B's root user; when A and B also have the same
+environment they go to the very same servers, so the ratio is the cost of authorizing a user against root.
+
 Prints per worker count and request the median req/s of A and of B, B/A of the medians, and the
 per-round B/A ratios (median, min, max); writes everything, with the raw wrk output, the load average
 and the server threads per process, to bench/results/ab-<timestamp>.json. See bench/README.md.
@@ -64,6 +68,25 @@ def request(seeded: bench.Seeded, name: str) -> tuple[dict[str, str], list[str]]
                 [f"<imageId>{image_id}</imageId>"])
     return ({"Action": "DescribeImages", "Version": bench.EC2_VERSION, "ExecutableBy.1": "self", "MaxResults": "100"},
             ["<imageId>", "<nextToken>" if seeded.shared_with_b > 100 else "<imagesSet>"])
+
+
+# The IAM user --b-caller user signs B's requests as: a managed and an inline policy, both of which
+# the evaluation reads (the inline one with a condition, so conditions are evaluated too).
+USER_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"
+USER_INLINE_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Sid": "DescribeInThisRegion", "Effect": "Allow", "Action": ["ec2:DescribeImages", "ec2:DescribeImageAttribute"],
+     "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": bench.REGION}}},
+    {"Sid": "NeverDeregister", "Effect": "Deny", "Action": "ec2:DeregisterImage", "Resource": "*"}]})
+
+
+def iam_user(endpoint: str, root: bench.Creds, name: str) -> bench.Creds:
+    """A new IAM user of root's account with USER_POLICY_ARN and USER_INLINE_POLICY, and its access key."""
+    iam = bench.client(endpoint, root, "iam")
+    iam.create_user(UserName=name)
+    iam.attach_user_policy(UserName=name, PolicyArn=USER_POLICY_ARN)
+    iam.put_user_policy(UserName=name, PolicyName="describe-here", PolicyDocument=USER_INLINE_POLICY)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return bench.Creds(root.account_id, key["AccessKeyId"], key["SecretAccessKey"])
 
 
 def process_group(pgid: int) -> dict[int, tuple[float, int, float]]:
@@ -168,6 +191,9 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-seed", action="store_true", help="reuse the benchmark data already in --db")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--wrk-connections", type=int, default=32)
+    parser.add_argument("--b-caller", choices=("root", "user"), default="root",
+                        help="who signs B's requests: account B's root user (default), or an IAM user of B with a "
+                             "managed and an inline policy (A's are always root's)")
     args = parser.parse_args(argv)
 
     if args.skip_seed and not args.db:
@@ -186,7 +212,7 @@ def main(argv=None) -> int:
     report: dict = {"meta": {
         "timestamp": stamp, "date": time.strftime("%Y-%m-%d %H:%M %Z"), "command": " ".join(sys.argv),
         "db": db_url, "workers": args.workers, "requests": {r: REQUESTS[r] for r in requests},
-        "configs": {k: v for k, v in configs.items()}, "rounds": args.rounds, "wrk_duration_s": args.duration,
+        "configs": {k: v for k, v in configs.items()}, "b_caller": args.b_caller, "rounds": args.rounds, "wrk_duration_s": args.duration,
         "warmup_s": args.warmup, "wrk_threads": args.wrk_threads, "wrk_connections": args.wrk_connections,
         "cpus": os.cpu_count(), "python": platform.python_version(), "loadavg_before": loadavg(),
         "source": bench.source_state(),
@@ -211,17 +237,27 @@ def main(argv=None) -> int:
     try:
         # Every server stays up for the whole run: an idle uvicorn worker costs nothing measurable, and the
         # A and B runs of a round are then seconds apart.
+        # With the same environment and another caller, A and B share their servers: only the caller differs.
+        shared = configs["A"] == configs["B"] and args.b_caller != "root"
         for w in args.workers:
             for name, env in configs.items():
+                if shared and name == "B":
+                    servers[(w, name)] = servers[(w, "A")]
+                    continue
                 server = bench.ServerProcess(db_url, bench.free_port(), w,
                                              bench.RESULTS_DIR / f"ab-server-{stamp}-w{w}-{name}.log", env=env)
                 servers[(w, name)] = server
                 server.start()
+        callers = {"A": seeded.b, "B": seeded.b}
+        if args.b_caller == "user":
+            callers["B"] = iam_user(servers[(args.workers[0], "A")].endpoint, seeded.b, f"bench-user-{stamp}")
+            report["meta"]["b_user"] = {"name": f"bench-user-{stamp}", "managed": USER_POLICY_ARN,
+                                        "inline": json.loads(USER_INLINE_POLICY)}
 
         def measure(w: int, name: str, req: str, duration: int) -> dict:
             server = servers[(w, name)]
             query, must_contain = params[req]
-            return bench.wrk_benchmark(server.endpoint, seeded.b, query, must_contain,
+            return bench.wrk_benchmark(server.endpoint, callers[name], query, must_contain,
                                        f"ab-{stamp}-w{w}-{name}-{req}.lua", duration, args.wrk_threads,
                                        args.wrk_connections)
 
@@ -271,12 +307,14 @@ def main(argv=None) -> int:
                                      f"{record['server_runqueue_wait_s']:.1f} s" if cpu else "")
                                   + ("" if record["valid"] else "  INVALID " + record.get("warning", "")))
         for (w, name), server in servers.items():
+            if shared and name == "B":
+                continue
             report["servers"][f"w{w}-{name}"] = {
                 "env": server.env, "port": server.port, "log": str(server.log_path),
                 "threads_per_process": {pid: threads for pid, (_, threads, _) in
                                         process_group(server.process.pid).items()} if server.process else {}}
     finally:
-        for server in servers.values():
+        for server in set(servers.values()):
             server.stop()
         report["meta"]["loadavg_after"] = loadavg()
         report["meta"]["wall_seconds"] = round(time.time() - started, 1)
@@ -288,7 +326,8 @@ def main(argv=None) -> int:
     print()
     print(f"amishare A/B  {meta['date']}  N={meta['images']:,} images  db={db_url}")
     print(f"A: {describe(configs['A'])}")
-    print(f"B: {describe(configs['B'])}")
+    print(f"B: {describe(configs['B'])}" + ("  signed by an IAM user (managed + inline policy)"
+                                            if args.b_caller == "user" else ""))
     print(f"wrk -t{args.wrk_threads} -c{args.wrk_connections} -d{args.duration}s, {args.rounds} rounds, "
           f"{meta['wall_seconds'] / 60:.1f} min")
     for line in bench.provenance_lines(meta):

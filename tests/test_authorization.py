@@ -5,7 +5,7 @@ through the real API with boto3 and the aws CLI. A refusal changes nothing."""
 import json
 
 from support import expect_error, policy_document
-from test_images import launch, register
+from test_images import launch, register, snapshot_of_new_volume
 from test_org_policies import SCP, enabled_tree, scp
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -327,3 +327,75 @@ def test_forwarded_headers_do_not_change_the_source_ip(server, alice):
 
     ec2.meta.events.register("before-sign.ec2.DescribeRegions", spoof)
     expect_error(lambda: ec2.describe_regions(), "UnauthorizedOperation")
+
+
+def test_deregistering_with_snapshots_needs_delete_snapshot_on_each(server, alice):
+    """DeregisterImage with DeleteAssociatedSnapshots deletes only the snapshots the caller may
+    ec2:DeleteSnapshot; the others are kept and reported missing-permissions, as EC2 does."""
+    ec2 = server.client(alice)
+    kept, gone = snapshot_of_new_volume(ec2), snapshot_of_new_volume(ec2)
+    ec2.create_tags(Resources=[kept], Tags=[{"Key": "Retain", "Value": "true"}])
+    protected, plain = register(ec2, "protected", kept), register(ec2, "plain", gone)
+    cleaner = server.new_user(alice, "cleaner", [EC2_FULL])
+    server.client(alice, "iam").put_user_policy(UserName="cleaner", PolicyName="retain", PolicyDocument=policy_document(
+        {"Effect": "Deny", "Action": "ec2:DeleteSnapshot", "Resource": "*",
+         "Condition": {"StringEquals": {"ec2:ResourceTag/Retain": "true"}}}))
+    mine = server.client(cleaner)
+    expect_error(lambda: mine.delete_snapshot(SnapshotId=kept), "UnauthorizedOperation")
+    answer = mine.deregister_image(ImageId=protected, DeleteAssociatedSnapshots=True)
+    assert answer["DeleteSnapshotResults"] == [{"SnapshotId": kept, "ReturnCode": "missing-permissions"}]
+    assert ec2.describe_snapshots(SnapshotIds=[kept])["Snapshots"][0]["Tags"] == [{"Key": "Retain", "Value": "true"}]
+    expect_error(lambda: ec2.describe_images(ImageIds=[protected]), "InvalidAMIID.NotFound")
+    answer = mine.deregister_image(ImageId=plain, DeleteAssociatedSnapshots=True)
+    assert answer["DeleteSnapshotResults"] == [{"SnapshotId": gone, "ReturnCode": "success"}]
+    expect_error(lambda: ec2.describe_snapshots(SnapshotIds=[gone]), "InvalidSnapshot.NotFound")
+    # A snapshot another image still uses is skipped.
+    first, second = register(ec2, "first", kept), register(ec2, "second", kept)
+    answer = ec2.deregister_image(ImageId=first, DeleteAssociatedSnapshots=True)
+    assert answer["DeleteSnapshotResults"] == [{"SnapshotId": kept, "ReturnCode": "skipped"}]
+    assert ec2.describe_images(ImageIds=[second])["Images"][0]["State"] == "available"
+    # Without DeleteSnapshot at all (read-only plus DeregisterImage) nothing but the image goes.
+    deregistrar = server.new_user(alice, "deregistrar", [EC2_READ])
+    server.client(alice, "iam").put_user_policy(UserName="deregistrar", PolicyName="d", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": "ec2:DeregisterImage", "Resource": "*"}))
+    fresh = snapshot_of_new_volume(ec2)
+    image = register(ec2, "fresh", fresh)
+    answer = server.client(deregistrar).deregister_image(ImageId=image, DeleteAssociatedSnapshots=True)
+    assert answer["DeleteSnapshotResults"] == [{"SnapshotId": fresh, "ReturnCode": "missing-permissions"}]
+    assert ec2.describe_snapshots(SnapshotIds=[fresh])["Snapshots"][0]["SnapshotId"] == fresh
+
+
+def test_policy_variables_name_each_callers_own(server, alice):
+    """One managed policy with ${aws:username} and ${aws:PrincipalTag/…} serves every user: each
+    manages its own access keys and the volumes tagged with its name, no one else's."""
+    iam, ec2 = server.client(alice, "iam"), server.client(alice)
+    self_service = iam.create_policy(PolicyName="self-service", PolicyDocument=policy_document(
+        {"Effect": "Allow", "Action": ["iam:ListAccessKeys", "iam:UpdateAccessKey"],
+         "Resource": f"arn:aws:iam::{alice.account_id}:user/${{aws:username}}"},
+        {"Effect": "Allow", "Action": "ec2:DescribeVolumes", "Resource": "*"},
+        {"Effect": "Allow", "Action": "ec2:DeleteVolume", "Resource": "*",
+         "Condition": {"StringEquals": {"ec2:ResourceTag/Owner": "${aws:username}",
+                                        "ec2:ResourceTag/Team": "${aws:PrincipalTag/team, 'none'}"}}}))["Policy"]["Arn"]
+    ana, bo = server.new_user(alice, "ana", [self_service]), server.new_user(alice, "bo", [self_service])
+    iam.tag_user(UserName="ana", Tags=[{"Key": "team", "Value": "build"}])
+    assert [k["UserName"] for k in server.client(ana, "iam").list_access_keys(UserName="ana")["AccessKeyMetadata"]] == ["ana"]
+    expect_error(lambda: server.client(ana, "iam").list_access_keys(UserName="bo"), "AccessDenied")
+    bo_key = iam.list_access_keys(UserName="bo")["AccessKeyMetadata"][0]["AccessKeyId"]
+    expect_error(lambda: server.client(ana, "iam").update_access_key(UserName="bo", AccessKeyId=bo_key,
+                                                                     Status="Inactive"), "AccessDenied")
+    assert iam.list_access_keys(UserName="bo")["AccessKeyMetadata"][0]["Status"] == "Active"
+    server.client(bo, "iam").list_access_keys(UserName="bo")
+
+    def volume(owner, team):
+        return ec2.create_volume(AvailabilityZone="us-east-1a", Size=1, TagSpecifications=[{
+            "ResourceType": "volume", "Tags": [{"Key": "Owner", "Value": owner}, {"Key": "Team", "Value": team}]}])["VolumeId"]
+
+    anas, bos, untagged_team = volume("ana", "build"), volume("bo", "none"), volume("ana", "none")
+    expect_error(lambda: server.client(ana).delete_volume(VolumeId=bos), "UnauthorizedOperation")
+    expect_error(lambda: server.client(ana).delete_volume(VolumeId=untagged_team), "UnauthorizedOperation")
+    expect_error(lambda: server.client(bo).delete_volume(VolumeId=anas), "UnauthorizedOperation")
+    assert len(ec2.describe_volumes(VolumeIds=[anas, bos, untagged_team])["Volumes"]) == 3
+    server.client(ana).delete_volume(VolumeId=anas)
+    code, _, err = server.aws(bo, "ec2", "delete-volume", "--volume-id", bos)
+    assert code == 0
+    assert [v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]] == [untagged_team]

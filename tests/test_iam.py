@@ -426,3 +426,92 @@ def test_iam_calls_follow_the_users_policies(server, alice):
     assert f"User: arn:aws:iam::{alice.account_id}:user/nobody is not authorized to perform: iam:CreateUser" in message
     assert "because no identity-based policy allows the iam:CreateUser action" in message
     assert sorted(u["UserName"] for u in server.client(alice, "iam").list_users()["Users"]) == ["admin", "nobody", "x"]
+
+
+def _walk(call, lists, **params):
+    """Every page of a Marker/MaxItems call: the items of `lists` in order, and how many pages."""
+    found, pages, marker = {name: [] for name in lists}, 0, None
+    while True:
+        page = call(**params, **({"Marker": marker} if marker else {}))
+        pages += 1
+        for name in lists:
+            found[name] += page.get(name, [])
+        if not page["IsTruncated"]:
+            assert "Marker" not in page
+            return found, pages
+        marker = page["Marker"]
+
+
+def test_account_authorization_details_pages_across_sections(server, iam, alice):
+    local = [iam.create_policy(PolicyName=f"p{i}", PolicyDocument=_doc(_allow()))["Policy"]["Arn"] for i in range(2)]
+    for name in ("carol", "ana", "bo"):
+        iam.create_user(UserName=name)
+        iam.attach_user_policy(UserName=name, PolicyArn=local[0])
+    for name in ("g2", "g1"):
+        iam.create_group(GroupName=name)
+    iam.create_role(RoleName="r1", AssumeRolePolicyDocument=_trust(alice.account_id))
+    iam.attach_role_policy(RoleName="r1", PolicyArn=ADMIN)
+    lists = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+    whole = iam.get_account_authorization_details()
+    assert whole["IsTruncated"] is False
+    assert [u["UserName"] for u in whole["UserDetailList"]] == ["ana", "bo", "carol"]
+    for size in (1, 2, 3, 7):
+        paged, pages = _walk(iam.get_account_authorization_details, lists, MaxItems=size)
+        assert paged == {name: whole[name] for name in lists}, size
+        assert pages == -(-9 // size)  # 3 users, 2 groups, 1 role, 2 local policies and AdministratorAccess
+    # A Filter pages over what it keeps; a marker is only good for the request that made it.
+    paged, pages = _walk(iam.get_account_authorization_details, ("GroupDetailList", "Policies"), MaxItems=1,
+                         Filter=["Group", "AWSManagedPolicy"])
+    assert [g["GroupName"] for g in paged["GroupDetailList"]] == ["g1", "g2"]
+    assert [p["Arn"] for p in paged["Policies"]] == [ADMIN] and pages == 3
+    marker = iam.get_account_authorization_details(MaxItems=1)["Marker"]
+    _error(lambda: iam.get_account_authorization_details(MaxItems=1, Marker=marker, Filter=["Role"]), "ValidationError")
+    _error(lambda: iam.get_account_authorization_details(Marker="bm90LWEtbWFya2Vy"), "ValidationError")
+    # The aws CLI walks the pages itself.
+    _, details, _ = server.aws(alice, "iam", "get-account-authorization-details", "--page-size", "2")
+    assert [u["UserName"] for u in details["UserDetailList"]] == ["ana", "bo", "carol"]
+    assert len(details["Policies"]) == 3
+
+
+def test_entities_for_policy_and_policy_versions_page(iam, alice):
+    arn = iam.create_policy(PolicyName="shared", PolicyDocument=_doc(_allow()))["Policy"]["Arn"]
+    for name in ("u1", "u2", "u3"):
+        iam.create_user(UserName=name, Path="/team/" if name != "u3" else "/")
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    iam.create_group(GroupName="grp")
+    iam.attach_group_policy(GroupName="grp", PolicyArn=arn)
+    lists = ("PolicyUsers", "PolicyGroups", "PolicyRoles")
+    whole = iam.list_entities_for_policy(PolicyArn=arn)
+    assert sorted(u["UserName"] for u in whole["PolicyUsers"]) == ["u1", "u2", "u3"] and whole["IsTruncated"] is False
+    paged, pages = _walk(iam.list_entities_for_policy, lists, PolicyArn=arn, MaxItems=1)
+    assert pages == 4 and sorted(u["UserName"] for u in paged["PolicyUsers"]) == ["u1", "u2", "u3"]
+    assert [g["GroupName"] for g in paged["PolicyGroups"]] == ["grp"]
+    paged, _ = _walk(iam.list_entities_for_policy, lists, PolicyArn=arn, MaxItems=2, EntityFilter="User",
+                     PathPrefix="/team/")
+    assert sorted(u["UserName"] for u in paged["PolicyUsers"]) == ["u1", "u2"] and paged["PolicyGroups"] == []
+    for _ in range(3):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=_doc(_allow("kms:*")))
+    versions = iam.list_policy_versions(PolicyArn=arn)
+    assert [v["VersionId"] for v in versions["Versions"]] == ["v4", "v3", "v2", "v1"]
+    paged, pages = _walk(iam.list_policy_versions, ("Versions",), PolicyArn=arn, MaxItems=3)
+    assert [v["VersionId"] for v in paged["Versions"]] == ["v4", "v3", "v2", "v1"] and pages == 2
+
+
+def test_simulations_page(iam, alice):
+    iam.create_user(UserName="sim")
+    iam.put_user_policy(UserName="sim", PolicyName="p", PolicyDocument=_doc(_allow("ec2:Describe*")))
+    arn = f"arn:aws:iam::{alice.account_id}:user/sim"
+    actions = ["ec2:DescribeImages", "ec2:RunInstances", "ec2:DescribeVolumes"]
+    resources = ["arn:aws:ec2:us-east-1::image/ami-1", "arn:aws:ec2:us-east-1::image/ami-2"]
+    whole = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=actions, ResourceArns=resources)
+    assert len(whole["EvaluationResults"]) == 6 and whole["IsTruncated"] is False
+    paged, pages = _walk(iam.simulate_principal_policy, ("EvaluationResults",), PolicySourceArn=arn,
+                         ActionNames=actions, ResourceArns=resources, MaxItems=4)
+    assert paged["EvaluationResults"] == whole["EvaluationResults"] and pages == 2
+    custom, pages = _walk(iam.simulate_custom_policy, ("EvaluationResults",), ActionNames=actions,
+                          PolicyInputList=[_doc(_allow("ec2:Run*"))], MaxItems=1)
+    assert [r["EvalDecision"] for r in custom["EvaluationResults"]] == ["implicitDeny", "allowed", "implicitDeny"]
+    assert pages == 3
+    marker = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=actions, MaxItems=1)["Marker"]
+    _error(lambda: iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=actions[:2], Marker=marker),
+           "ValidationError")

@@ -395,3 +395,80 @@ def test_a_stored_policy_that_no_longer_validates_denies_instead_of_failing(serv
     assert kms_error(lambda: kms.describe_key(KeyId=key["KeyId"])) == "AccessDeniedException"
     assert kms_error(lambda: kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=alice.account_id,
                                              Operations=["Decrypt"])) == "AccessDeniedException"
+
+
+def grant_ids(kms, key_id):
+    return sorted(g["GrantId"] for g in kms.list_grants(KeyId=key_id)["Grants"])
+
+
+def test_grant_condition_keys_in_key_policies(server, alice, bob):
+    """kms:GrantIsForAWSResource is true when EBS uses the key on the caller's behalf and false on
+    the caller's own CreateGrant, so the key policy AWS documents for sharing encrypted AMIs lets a
+    recipient launch without letting it grant the key to anyone itself."""
+    kms = server.client(alice, "kms")
+    key = kms.create_key()["KeyMetadata"]
+    image_id = encrypted_image(server, alice, "for-aws-resources", key["Arn"])
+    server.client(alice).modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"UserId": bob.account_id}]})
+    bob_root = {"AWS": f"arn:aws:iam::{bob.account_id}:root"}
+    use = {"Sid": "Allow use of the key", "Effect": "Allow", "Principal": bob_root, "Resource": "*",
+           "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]}
+    attach = {"Sid": "Allow attachment of persistent resources", "Effect": "Allow", "Principal": bob_root,
+              "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Resource": "*",
+              "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=policy_with(alice.account_id, use, attach))
+    recipient = server.client(bob)
+    launch(recipient, image_id)
+    theirs = server.client(bob, "kms")
+    assert kms_error(lambda: theirs.create_grant(KeyId=key["Arn"], GranteePrincipal=bob.account_id,
+                                                 Operations=["Decrypt"])) == "AccessDeniedException"
+    assert kms_error(lambda: theirs.list_grants(KeyId=key["Arn"])) == "AccessDeniedException"
+    assert grant_ids(kms, key["KeyId"]) == []
+    # Denying grants for AWS resources blocks EBS (so the launch), not the owner's own grants.
+    no_aws = {"Sid": "No grants for AWS resources", "Effect": "Deny", "Principal": "*", "Action": "kms:CreateGrant",
+              "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default",
+                       Policy=policy_with(alice.account_id, use, attach, no_aws))
+    before = instance_count(server, bob)
+    assert error_code(lambda: recipient.run_instances(ImageId=image_id, MinCount=1, MaxCount=1)) == "UnauthorizedOperation"
+    assert instance_count(server, bob) == before
+    kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=bob.account_id, Operations=["DescribeKey"])
+
+
+def test_grant_condition_keys_in_identity_policies(server, alice, bob, carol):
+    """kms:GrantOperations, kms:GranteePrincipal, kms:RetiringPrincipal and kms:GrantConstraintType
+    limit what a user may grant; a refused grant is never made."""
+    kms = server.client(alice, "kms")
+    key = kms.create_key()["KeyMetadata"]
+    server.new_user(alice, "granter")
+    server.client(alice, "iam").put_user_policy(UserName="granter", PolicyName="grants", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["kms:CreateGrant", "kms:ListGrants"], "Resource": key["Arn"],
+             "Condition": {"ForAllValues:StringEquals": {"kms:GrantOperations": ["Decrypt", "DescribeKey"]},
+                           "StringEquals": {"kms:GranteePrincipal": f"arn:aws:iam::{bob.account_id}:root"},
+                           "StringEqualsIfExists": {"kms:RetiringPrincipal": f"arn:aws:iam::{alice.account_id}:root"}}},
+            {"Effect": "Deny", "Action": "kms:CreateGrant", "Resource": "*",
+             "Condition": {"Null": {"kms:GrantConstraintType": "true"}}}]}))
+    key_id = server.client(alice, "iam").create_access_key(UserName="granter")["AccessKey"]
+    from support import Account
+
+    granter = Account(alice.account_id, key_id["AccessKeyId"], key_id["SecretAccessKey"])
+    theirs = server.client(granter, "kms")
+    bob_root = f"arn:aws:iam::{bob.account_id}:root"
+    constrained = {"EncryptionContextSubset": {"purpose": "ami"}}
+    made = theirs.create_grant(KeyId=key["KeyId"], GranteePrincipal=bob_root, Operations=["Decrypt"],
+                               Constraints=constrained, RetiringPrincipal=f"arn:aws:iam::{alice.account_id}:root")
+    assert grant_ids(kms, key["KeyId"]) == [made["GrantId"]]
+    refused = [
+        dict(GranteePrincipal=bob_root, Operations=["Decrypt", "Encrypt"], Constraints=constrained),
+        dict(GranteePrincipal=f"arn:aws:iam::{carol.account_id}:root", Operations=["Decrypt"], Constraints=constrained),
+        dict(GranteePrincipal=bob_root, Operations=["Decrypt"], Constraints=constrained,
+             RetiringPrincipal=f"arn:aws:iam::{bob.account_id}:root"),
+        dict(GranteePrincipal=bob_root, Operations=["Decrypt"]),
+    ]
+    for params in refused:
+        assert kms_error(lambda: theirs.create_grant(KeyId=key["KeyId"], **params)) == "AccessDeniedException", params
+    assert grant_ids(kms, key["KeyId"]) == [made["GrantId"]]
+    code, _, err = server.aws(granter, "kms", "create-grant", "--key-id", key["KeyId"], "--grantee-principal", bob_root,
+                              "--operations", "Decrypt", "Encrypt", check=False)
+    assert code != 0 and "AccessDeniedException" in err and "kms:CreateGrant" in err
+    assert grant_ids(kms, key["KeyId"]) == [made["GrantId"]]

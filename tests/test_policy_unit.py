@@ -186,3 +186,63 @@ def test_numeric_date_and_wildcard_conditions():
 def test_a_stored_document_that_no_longer_validates_denies():
     assert policy.load_stored("not json") is policy.DENY_ALL
     assert policy.evaluate(policy.load_stored('{"Statement": [1]}'), request()) == policy.DENY
+
+
+# --- policy variables
+
+
+def _doc(*statements, version="2012-10-17"):
+    return policy.validate({"Version": version, "Statement": list(statements)}, policy.PRINCIPAL_FORBIDDEN)
+
+
+def _on(resource, action="s3:GetObject", **context):
+    return policy.Request("111122223333", action, resource, {k.lower(): [v] for k, v in context.items()})
+
+
+def test_variables_in_resources_are_resolved_per_request():
+    document = _doc({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::home/${aws:username}/*"})
+    assert policy.evaluate(document, _on("arn:aws:s3:::home/ana/notes", **{"aws:username": "ana"})) == policy.ALLOW
+    assert policy.evaluate(document, _on("arn:aws:s3:::home/ana/notes", **{"aws:username": "bo"})) == policy.NOT_APPLICABLE
+    # A caller without the key (a role session has no aws:username) matches nothing.
+    assert policy.evaluate(document, _on("arn:aws:s3:::home/ana/notes")) == policy.NOT_APPLICABLE
+
+
+def test_a_variable_value_is_literal_and_escapes_are_characters():
+    document = _doc({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::${aws:PrincipalTag/team}/*"})
+    assert policy.evaluate(document, _on("arn:aws:s3:::build/x", **{"aws:principaltag/team": "build"})) == policy.ALLOW
+    assert policy.evaluate(document, _on("arn:aws:s3:::anything/x", **{"aws:principaltag/team": "*"})) == policy.NOT_APPLICABLE
+    assert policy.evaluate(document, _on("arn:aws:s3:::*/x", **{"aws:principaltag/team": "*"})) == policy.ALLOW
+    literal = _doc({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::a${*}b${?}c${$}"})
+    assert policy.evaluate(literal, _on("arn:aws:s3:::a*b?c$")) == policy.ALLOW
+    assert policy.evaluate(literal, _on("arn:aws:s3:::axxbyc$")) == policy.NOT_APPLICABLE
+
+
+def test_defaults_and_conditions():
+    document = _doc({"Effect": "Allow", "Action": "ec2:*", "Resource": "*", "Condition": {
+        "StringEquals": {"ec2:ResourceTag/owner": "${aws:userid}",
+                         "ec2:ResourceTag/team": "${aws:PrincipalTag/team, 'shared'}"},
+        "StringLike": {"ec2:ResourceTag/path": "${aws:PrincipalAccount}/*"}}})
+    context = {"aws:userid": "AIDA1", "ec2:resourcetag/owner": "AIDA1", "ec2:resourcetag/team": "shared",
+               "aws:principalaccount": "111122223333", "ec2:resourcetag/path": "111122223333/x"}
+    assert policy.evaluate(document, _on("arn:x", "ec2:RunInstances", **context)) == policy.ALLOW
+    context["aws:principaltag/team"] = "build"
+    assert policy.evaluate(document, _on("arn:x", "ec2:RunInstances", **context)) == policy.NOT_APPLICABLE
+    context["ec2:resourcetag/team"] = "build"
+    assert policy.evaluate(document, _on("arn:x", "ec2:RunInstances", **context)) == policy.ALLOW
+    context["ec2:resourcetag/owner"] = "AIDA2"
+    assert policy.evaluate(document, _on("arn:x", "ec2:RunInstances", **context)) == policy.NOT_APPLICABLE
+
+
+def test_variables_need_version_2012_10_17():
+    statement = {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::home/${aws:username}/*"}
+    old = _doc(statement, version="2008-10-17")
+    assert policy.evaluate(old, _on("arn:aws:s3:::home/ana/x", **{"aws:username": "ana"})) == policy.NOT_APPLICABLE
+    assert policy.evaluate(old, _on("arn:aws:s3:::home/${aws:username}/x")) == policy.ALLOW
+
+
+def test_one_compiled_policy_serves_every_caller():
+    document = _doc({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::home/${aws:username}/*"})
+    for name in ("ana", "bo", "cy"):
+        assert policy.evaluate(document, _on(f"arn:aws:s3:::home/{name}/x", **{"aws:username": name})) == policy.ALLOW
+        assert policy.evaluate(document, _on("arn:aws:s3:::home/ana/x", **{"aws:username": name})) == (
+            policy.ALLOW if name == "ana" else policy.NOT_APPLICABLE)

@@ -2,7 +2,7 @@
 on the resources it names? Decided once per call, before the handler runs, by
 the one evaluation in `domain/authz.py`."""
 
-from amishare.domain import authz
+from amishare.domain import access, authz
 from amishare.domain.resources import Resource, request_tags
 from amishare.errors import AwsError
 from amishare.services import Operation
@@ -19,7 +19,7 @@ def authorize(ctx, operation: Operation, params: dict) -> None:
     if operation.context:
         extra.update(operation.context(ctx, params))
     context = authz.request_context(ctx.conn, principal, ctx.region, ctx.now, ctx.source_ip, ctx.secure_transport,
-                                    extra)
+                                    extra, access.caller_org(ctx))
     for resource in resources or [Resource("*")]:
         target = authz.Target(operation.action, resource.arn, resource.account_id, resource.policy,
                               resource.policy_required, resource.grants_allow(principal, operation.action))

@@ -18,12 +18,20 @@ def caller_grantees(ctx) -> list[tuple[str, str]]:
     cached = ctx.memo.get("grantees")
     if cached is None:
         cached = [("account", ctx.account_id)]
-        membership = organizations.principal_org(ctx.conn, ctx.account_id)
+        membership = caller_org(ctx)
         if membership is not None:
             cached.append(("organization", membership.org_arn))
             cached.extend(("organizational-unit", arn) for arn in membership.ou_arns)
         ctx.memo["grantees"] = cached
     return cached
+
+
+def caller_org(ctx):
+    """The caller's organization and place in it (organizations.principal_org), read once per call
+    and shared by whatever needs it (its grantees here, its aws:PrincipalOrg* condition keys)."""
+    if "org" not in ctx.memo:
+        ctx.memo["org"] = organizations.principal_org(ctx.conn, ctx.account_id)
+    return ctx.memo["org"]
 
 
 def visible_condition(ctx):

@@ -68,9 +68,10 @@ class Decision:
 
 
 def request_context(conn, principal: Principal, region: str, now: float, source_ip: str | None = None,
-                    secure: bool = False, extra: dict | None = None) -> dict[str, list[str]]:
-    """The global condition keys of one request (lower-case keys), with those the call supplies."""
-    context = iam.principal_context(conn, principal, now)
+                    secure: bool = False, extra: dict | None = None, membership=iam.UNREAD) -> dict[str, list[str]]:
+    """The global condition keys of one request (lower-case keys), with those the call supplies;
+    `membership`: the caller's organization, when the call has read it already."""
+    context = iam.principal_context(conn, principal, now, membership)
     context["aws:requestedregion"] = [region]
     context["aws:securetransport"] = ["true" if secure else "false"]
     context["aws:viaawsservice"] = ["false"]
@@ -116,6 +117,20 @@ def decide(conn, principal: Principal, target: Target, context: dict, levels=Non
     if by_account != policy.ALLOW and not target.granted:
         return Decision(False, False, RESOURCE)
     return identity
+
+
+def allows(ctx, action: str, resource) -> bool:
+    """Whether the caller may also do `action` on `resource` (a domain.resources.Resource), for
+    an operation that acts on more than it names (DeregisterImage deleting the image's snapshots):
+    the same decision as a call of that action would get."""
+    levels = scp_levels(ctx.conn, ctx.principal)
+    if ctx.principal.is_root and levels is None and resource.policy is None and not resource.policy_required:
+        return True
+    target = Target(action, resource.arn, resource.account_id, resource.policy, resource.policy_required,
+                    resource.grants_allow(ctx.principal, action))
+    context = {**request_context(ctx.conn, ctx.principal, ctx.region, ctx.now, ctx.source_ip, ctx.secure_transport),
+               **resource.context}
+    return decide(ctx.conn, ctx.principal, target, context, levels).allowed
 
 
 def identity_allows(conn, principal: Principal, action: str, resource: str, context: dict | None = None) -> bool:

@@ -124,8 +124,12 @@ def principal_arns(conn, principal: Principal) -> tuple[str, ...]:
     return ()
 
 
-def principal_context(conn, principal: Principal, now: float | None = None) -> dict[str, list[str]]:
-    """The global condition keys that describe the caller (keys in lower case)."""
+UNREAD = object()  # principal_context reads the caller's organization itself
+
+
+def principal_context(conn, principal: Principal, now: float | None = None, membership=UNREAD) -> dict[str, list[str]]:
+    """The global condition keys that describe the caller (keys in lower case). `membership` is the
+    caller's organization (organizations.principal_org) when the call has read it already."""
     now = time.time() if now is None else now
     context = {
         "aws:principalaccount": [principal.account_id],
@@ -143,7 +147,8 @@ def principal_context(conn, principal: Principal, now: float | None = None) -> d
         context["aws:username"] = [principal.name]
     for key, value in principal.tags:
         context[f"aws:principaltag/{key.lower()}"] = [value]
-    membership = organizations.principal_org(conn, principal.account_id)
+    if membership is UNREAD:
+        membership = organizations.principal_org(conn, principal.account_id)
     if membership is not None:
         context["aws:principalorgid"] = [membership.org_id]
         context["aws:principalorgpaths"] = [membership.org_path]

@@ -7,7 +7,7 @@ the same way.
 
 import json
 
-from amishare.domain import accounts, iam_policies, policy
+from amishare.domain import accounts, iam_policies, pagination, policy
 from amishare.domain import iam_common as common
 from amishare.domain.iam_common import find
 from amishare.errors import AwsError, constraint_violation, validation_error
@@ -336,13 +336,48 @@ def list_tags(ctx, kind: str, name: str, marker, max_items) -> dict:
 # --- the whole configuration of the account
 
 
-def authorization_details(ctx, filters: list[str] | None) -> dict:
-    wanted = set(filters or ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"])
-    conn, out = ctx.conn, {"IsTruncated": False}
-    users = store.list_entities(conn, "user", ctx.account_id, "/", None, 10_000) if "User" in wanted else []
-    groups = store.list_entities(conn, "group", ctx.account_id, "/", None, 10_000) if "Group" in wanted else []
-    roles = store.list_entities(conn, "role", ctx.account_id, "/", None, 10_000) if "Role" in wanted else []
+# GetAccountAuthorizationDetails' sections, in the order its pages walk them: (filter, fetch).
+_DETAIL_SECTIONS = ("User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy")
+
+
+def _detail_rows(ctx, section: str, after: str | None, limit: int) -> list[tuple[str, object]]:
+    """(name key, row or policy) of one section in name order, after the name key `after`."""
+    if section in ("User", "Group", "Role"):
+        return [(r["name_key"], r) for r in store.list_entities(ctx.conn, section.lower(), ctx.account_id, "/", after, limit)]
+    if section == "LocalManagedPolicy":
+        return iam_policies.local_policies(ctx, after, limit)
+    return iam_policies.attached_aws_policies(ctx, after, limit)
+
+
+def authorization_details(ctx, filters: list[str] | None, marker: str | None, max_items: int | None) -> dict:
+    """The account's users, groups, roles and managed policies (those of `filters`), MaxItems at a
+    time across all of them, in that order; the Marker says where the next page resumes."""
+    wanted = [s for s in _DETAIL_SECTIONS if not filters or s in filters]
+    criteria = ("authorization-details", ctx.account_id, *wanted)
+    resume = common.start_after(marker, *criteria)
+    first, after = 0, None
+    if resume is not None:  # "section index:name key" (Markers are not secret: checked like any input)
+        index, sep, key = resume.partition(":")
+        if not (sep and index.isdigit() and int(index) < len(wanted)):
+            raise validation_error([constraint_violation(marker, "marker", "Member must be a marker this call returned")])
+        first, after = int(index), key or None
+    room, found, truncated = common.items(max_items), {s: [] for s in wanted}, None
+    for index in range(first, len(wanted)):
+        section = wanted[index]
+        rows = _detail_rows(ctx, section, after if index == first else None, room + 1)
+        if len(rows) > room:
+            found[section] += [item for _key, item in rows[:room]]
+            last = rows[room - 1][0] if room else ""
+            truncated = f"{index}:{last}"
+            break
+        found[section] += [item for _key, item in rows]
+        room -= len(rows)
+    out = {"IsTruncated": truncated is not None}
+    if truncated is not None:
+        out["Marker"] = pagination.encode(truncated, pagination.fingerprint(*criteria))
+    conn = ctx.conn
     if "User" in wanted:
+        users = found["User"]
         ids = [u["user_id"] for u in users]
         inline, attached = _inline_details(ctx, "user", ids), iam_policies.attached_summary(conn, "user", ids)
         memberships = store.group_names_of(conn, ids)
@@ -350,16 +385,17 @@ def authorization_details(ctx, filters: list[str] | None) -> dict:
                                       GroupList=memberships.get(u["user_id"], []),
                                       AttachedManagedPolicies=attached.get(u["user_id"], [])) for u in users]
     if "Group" in wanted:
-        ids = [g["group_id"] for g in groups]
+        ids = [g["group_id"] for g in found["Group"]]
         inline, attached = _inline_details(ctx, "group", ids), iam_policies.attached_summary(conn, "group", ids)
         out["GroupDetailList"] = [dict(group_view(g), GroupPolicyList=inline.get(g["group_id"], []),
-                                       AttachedManagedPolicies=attached.get(g["group_id"], [])) for g in groups]
+                                       AttachedManagedPolicies=attached.get(g["group_id"], [])) for g in found["Group"]]
     if "Role" in wanted:
-        ids = [r["role_id"] for r in roles]
+        ids = [r["role_id"] for r in found["Role"]]
         inline, attached = _inline_details(ctx, "role", ids), iam_policies.attached_summary(conn, "role", ids)
         out["RoleDetailList"] = [dict(role_view(r), InstanceProfileList=[], RolePolicyList=inline.get(r["role_id"], []),
-                                      AttachedManagedPolicies=attached.get(r["role_id"], [])) for r in roles]
-    out["Policies"] = iam_policies.policy_details(ctx, "LocalManagedPolicy" in wanted, "AWSManagedPolicy" in wanted)
+                                      AttachedManagedPolicies=attached.get(r["role_id"], [])) for r in found["Role"]]
+    out["Policies"] = iam_policies.policy_details(ctx, found.get("LocalManagedPolicy", []) +
+                                                  found.get("AWSManagedPolicy", []))
     return out
 
 

@@ -10,9 +10,10 @@ import json
 import re
 from dataclasses import dataclass
 
-from amishare.domain import aws_policies, policy
+from amishare.domain import aws_policies, pagination, policy
 from amishare.domain import iam_common as common
 from amishare.domain.iam_common import find
+from amishare.errors import constraint_violation, validation_error
 from amishare.store import iam as store
 
 MAX_ATTACHED = 10
@@ -193,7 +194,7 @@ def _in_scope(managed: Managed, scope: str) -> bool:
 
 def delete_policy(ctx, arn: str) -> None:
     managed = _writable(ctx, arn, "DeletePolicy")
-    if store.attachments_of_policy(ctx.conn, ctx.account_id, managed.arn) or \
+    if store.attachments_of_policy(ctx.conn, ctx.account_id, managed.arn, limit=1) or \
             store.boundary_counts(ctx.conn, ctx.account_id, [managed.arn]):
         raise common.delete_conflict("Cannot delete a policy attached to entities.")
     if len(store.versions(ctx.conn, managed.policy_id)) > 1:
@@ -227,14 +228,28 @@ def get_policy_version(ctx, arn: str, version_id: str) -> dict:
     return _version_view(managed, version_id, created, text)
 
 
-def list_policy_versions(ctx, arn: str) -> dict:
+def list_policy_versions(ctx, arn: str, marker, max_items) -> dict:
+    """The policy's versions, newest first (at most MAX_VERSIONS of them), MaxItems at a time."""
     managed = resolve(ctx, arn)
     if managed.builtin is not None:
         versions = [_version_view(managed, managed.default_version, managed.updated_at)]
     else:
         rows = sorted(store.versions(ctx.conn, managed.policy_id), key=lambda r: -int(r["version_id"][1:]))
         versions = [_version_view(managed, r["version_id"], r["created_at"]) for r in rows]
-    return {"Versions": versions, "IsTruncated": False}
+    criteria = ("policy-versions", ctx.account_id, managed.arn)
+    start = 0
+    resume = common.start_after(marker, *criteria)
+    if resume is not None:
+        start = next((i + 1 for i, v in enumerate(versions) if v["VersionId"] == resume), None)
+        if start is None:  # the version it resumed after was deleted since: resume after its number
+            newer = int(resume[1:]) if resume[1:].isdigit() else 0
+            start = sum(1 for v in versions if int(v["VersionId"][1:]) > newer)
+    size = common.items(max_items)
+    page = versions[start:start + size]
+    out = {"Versions": page, "IsTruncated": start + size < len(versions)}
+    if out["IsTruncated"]:
+        out["Marker"] = pagination.encode(page[-1]["VersionId"], pagination.fingerprint(*criteria))
+    return out
 
 
 def create_policy_version(ctx, arn: str, text: str, set_as_default: bool) -> dict:
@@ -400,29 +415,52 @@ def delete_boundary(ctx, kind: str, name: str) -> None:
 # --- who uses a policy; the account's whole configuration
 
 
-def entities_for_policy(ctx, arn: str, entity_filter: str | None, path_prefix: str | None) -> dict:
+def entities_for_policy(ctx, arn: str, entity_filter: str | None, path_prefix: str | None, marker, max_items) -> dict:
+    """The users, groups and roles the policy is attached to, MaxItems attachments at a time (a page
+    may hold fewer entities when PathPrefix leaves some out)."""
     managed = resolve(ctx, arn)
-    out = {"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": []}
-    for row in store.attachments_of_policy(ctx.conn, ctx.account_id, managed.arn):
-        kind = row["entity_kind"]
-        if entity_filter not in (None, "LocalManagedPolicy", "AWSManagedPolicy") and entity_filter.lower() != kind:
-            continue
-        entity = store.entity_by_id(ctx.conn, kind, row["entity_id"])
+    kind = entity_filter.lower() if entity_filter in ("User", "Group", "Role") else None
+    criteria = ("entities-for-policy", ctx.account_id, managed.arn, kind, path_prefix)
+    resume = common.start_after(marker, *criteria)
+    after = None
+    if resume is not None:  # "kind/entity id" (Markers are not secret: checked like any input)
+        after_kind, sep, after_id = resume.partition("/")
+        if not sep or after_kind not in _KIND_TITLE:
+            raise validation_error([constraint_violation(marker, "marker", "Member must be a marker this call returned")])
+        after = (after_kind, after_id)
+    size = common.items(max_items)
+    rows = store.attachments_of_policy(ctx.conn, ctx.account_id, managed.arn, kind, after, size + 1)
+    out = {"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": [], "IsTruncated": len(rows) > size}
+    rows = rows[:size]
+    if out["IsTruncated"]:
+        last = rows[-1]
+        out["Marker"] = pagination.encode(f"{last['entity_kind']}/{last['entity_id']}", pagination.fingerprint(*criteria))
+    for row in rows:
+        entity_kind = row["entity_kind"]
+        entity = store.entity_by_id(ctx.conn, entity_kind, row["entity_id"])
         if entity is None or not entity["path"].startswith(path_prefix or "/"):
             continue
-        title = _KIND_TITLE[kind]
+        title = _KIND_TITLE[entity_kind]
         out[f"Policy{title}s"].append({f"{title}Name": entity["name"], f"{title}Id": row["entity_id"]})
-    return dict(out, IsTruncated=False)
+    return out
 
 
-def policy_details(ctx, local: bool, aws: bool) -> list[dict]:
-    """The account's managed policies (its own, and the AWS ones it attaches) with every version."""
-    policies = []
-    if local:
-        policies += [_customer(row) for row in store.list_entities(ctx.conn, "policy", ctx.account_id, "/", None, 10_000)]
-    if aws:
-        attached = set(store.attached_arns(ctx.conn, ctx.account_id)) | set(store.boundary_arns(ctx.conn, ctx.account_id))
-        policies += [_builtin(p) for p in aws_policies.POLICIES if p.arn in attached]
+def local_policies(ctx, after: str | None, limit: int) -> list[tuple[str, Managed]]:
+    """(name key, policy) of the account's own managed policies in name order, after `after`."""
+    return [(row["name_key"], _customer(row))
+            for row in store.list_entities(ctx.conn, "policy", ctx.account_id, "/", after, limit)]
+
+
+def attached_aws_policies(ctx, after: str | None, limit: int) -> list[tuple[str, Managed]]:
+    """(name key, policy) of the AWS managed policies the account attaches (or uses as a boundary),
+    in name order, after `after`."""
+    attached = set(store.attached_arns(ctx.conn, ctx.account_id)) | set(store.boundary_arns(ctx.conn, ctx.account_id))
+    found = sorted((p.name.lower(), _builtin(p)) for p in aws_policies.POLICIES if p.arn in attached)
+    return [(key, managed) for key, managed in found if after is None or key > after][:limit]
+
+
+def policy_details(ctx, policies: list[Managed]) -> list[dict]:
+    """The managed policies, each with every version, as GetAccountAuthorizationDetails shows them."""
     out = []
     for managed, view in zip(policies, _views(ctx, policies)):
         if managed.builtin is not None:

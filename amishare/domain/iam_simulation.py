@@ -3,10 +3,10 @@ evaluation that authorizes every call (`authz.simulate`), with the statements th
 
 import json
 
-from amishare.domain import authz, iam_policies, policy
+from amishare.domain import authz, iam_policies, pagination, policy
 from amishare.domain import iam_common as common
 from amishare.domain.principal import Principal
-from amishare.errors import AwsError
+from amishare.errors import AwsError, constraint_violation, validation_error
 from amishare.store import iam as store
 
 MAX_SIMULATIONS = 1000  # actions × resources in one call
@@ -72,9 +72,24 @@ def _evaluate(ctx, principal: Principal, identity, boundaries, params) -> dict:
         if len(parts) < 5 or not parts[4].isascii() or not parts[4].isdigit():
             raise AwsError("InvalidInput", "ResourceOwner must be an account ARN such as arn:aws:iam::123456789012:root.")
         owner = parts[4]
+    pairs = [(action, resource) for action in actions for resource in resources]
+    # MaxItems results a page; the Marker is the position of the next pair (only that page is evaluated).
+    asked = {k: v for k, v in params.items() if k not in ("Marker", "MaxItems")}
+    criteria = ("simulation", ctx.account_id, json.dumps(asked, sort_keys=True, default=str))
+    marker = params.get("Marker")
+    resume = common.start_after(marker, *criteria)
+    start = 0
+    if resume is not None:
+        if not resume.isdigit() or not 0 < int(resume) < len(pairs):
+            raise validation_error([constraint_violation(marker, "marker", "Member must be a marker this call returned")])
+        start = int(resume)
+    end = start + common.items(params.get("MaxItems"))
     results = [authz.simulate(principal, identity, boundaries, action, resource, context, resource_policy, owner)
-               for action in actions for resource in resources]
-    return {"EvaluationResults": results, "IsTruncated": False}
+               for action, resource in pairs[start:end]]
+    out = {"EvaluationResults": results, "IsTruncated": end < len(pairs)}
+    if out["IsTruncated"]:
+        out["Marker"] = pagination.encode(str(end), pagination.fingerprint(*criteria))
+    return out
 
 
 def simulate_principal(ctx, params) -> dict:

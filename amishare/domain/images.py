@@ -3,7 +3,8 @@
 import dataclasses
 import re
 
-from amishare.domain import access, catalog, ids, keys, lifecycle, ownership, pagination, productcodes, tags
+from amishare.domain import access, authz, catalog, ids, keys, lifecycle, ownership, pagination, productcodes, tags
+from amishare.domain import resources
 from amishare.domain import allowed_images, guardrails, recycle_bin, sharing
 from amishare.domain import snapshots as snapshot_domain
 from amishare.domain import volumes as volume_domain
@@ -350,18 +351,22 @@ def deregister_image(ctx, image_id, delete_snapshots: bool):
     store.delete_image(ctx.conn, image_id)
     tag_store.remove_all(ctx.conn, image_id)
     settings_store.add_to_counter(ctx.conn, image["owner_id"], image["region"], IMAGE_COUNT, -1)
-    results = []
-    if delete_snapshots:
-        for device in devices:
-            if device["snapshot_id"] is None:
-                continue
-            try:
-                snapshot_domain.delete_snapshot(ctx, device["snapshot_id"])
-                results.append({"SnapshotId": device["snapshot_id"], "ReturnCode": "success"})
-            except AwsError as exc:
-                code = "warn-skipped-snapshot-in-use" if exc.code == "InvalidSnapshot.InUse" else "error-generic"
-                results.append({"SnapshotId": device["snapshot_id"], "ReturnCode": code})
-    return results
+    if not delete_snapshots:
+        return []
+    return [{"SnapshotId": device["snapshot_id"], "ReturnCode": _delete_associated(ctx, device["snapshot_id"])}
+            for device in devices if device["snapshot_id"] is not None]
+
+
+def _delete_associated(ctx, snapshot_id) -> str:
+    """Delete one snapshot of a deregistered image, as EC2 reports it: a caller that may not
+    ec2:DeleteSnapshot it keeps it (missing-permissions), one another image uses is skipped."""
+    if not authz.allows(ctx, "ec2:DeleteSnapshot", resources.snapshot(ctx, snapshot_id, ctx.region)):
+        return "missing-permissions"
+    try:
+        snapshot_domain.delete_snapshot(ctx, snapshot_id)
+    except AwsError as exc:
+        return "skipped" if exc.code == "InvalidSnapshot.InUse" else "client-error"
+    return "success"
 
 # Why a failed image failed, as DescribeImages shows it (the store filters on the same words).
 FAILED_STATE_REASON = store.FAILED_STATE_REASON

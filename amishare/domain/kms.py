@@ -27,6 +27,8 @@ UNCONSTRAINED_OPERATIONS = {"DescribeKey", "RetireGrant"}
 # Operations without an encryption context, which a grant with constraints can't include.
 NO_CONTEXT_OPERATIONS = {"Sign", "Verify", "GetPublicKey", "GenerateMac", "VerifyMac", "DeriveSharedSecret"}
 CONSTRAINT_TYPES = ("EncryptionContextSubset", "EncryptionContextEquals")
+# The grant operations kms:GrantIsForAWSResource is supplied for.
+GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
 MAX_CONTEXT_PAIRS = 8
 MAX_CONTEXT_CHARS = 384
 GRANTEE_RE = re.compile(r"[\w+=,.@:/-]+", re.ASCII)
@@ -102,14 +104,17 @@ def _context(ctx, key_row, via_ec2: bool) -> dict:
     return context
 
 
-def decide(ctx, key_row, action: str, via_ec2: bool = False) -> str:
+def decide(ctx, key_row, action: str, via_ec2: bool = False, extra: dict | None = None, grants: bool = True) -> str:
     """Allow, Deny or NotApplicable for the caller doing `action` on the key, as the one evaluation
-    (domain/authz.py) decides it: the key policy (or a grant) with the caller's own policies and SCPs."""
+    (domain/authz.py) decides it: the key policy (or, unless `grants` is false, a grant) with the
+    caller's own policies and SCPs; `extra` are condition keys of the request (grant_context)."""
     resource = as_resource(ctx, key_row, via_ec2)
     target = authz.Target(action, resource.arn, resource.account_id, resource.policy, resource.policy_required,
-                          resource.grants_allow(ctx.principal, action))
+                          grants and resource.grants_allow(ctx.principal, action))
     context = {**authz.request_context(ctx.conn, ctx.principal, ctx.region, ctx.now, ctx.source_ip,
-                                       ctx.secure_transport), **resource.context}
+                                       ctx.secure_transport), **resource.context, **(extra or {})}
+    if via_ec2 and action in GRANT_ACTIONS:
+        context["kms:grantisforawsresource"] = ["true"]  # EBS manages grants on the caller's behalf
     decision = authz.decide(ctx.conn, ctx.principal, target, context, authz.scp_levels(ctx.conn, ctx.principal))
     if decision.allowed:
         return policy.ALLOW
@@ -437,6 +442,25 @@ def _check_grant(params) -> tuple[str, list[str], dict]:
     return grantee, operations, constraints
 
 
+def grant_context(params: dict) -> dict:
+    """The condition keys of a CreateGrant request: kms:GranteePrincipal, kms:RetiringPrincipal,
+    kms:GrantOperations, kms:GrantConstraintType, and kms:GrantIsForAWSResource (false: a caller's
+    own request; EBS's requests on a caller's behalf say true, see decide)."""
+    context = {"kms:grantisforawsresource": ["false"]}
+    for key, member in (("kms:granteeprincipal", "GranteePrincipal"), ("kms:retiringprincipal", "RetiringPrincipal")):
+        if isinstance(params.get(member), str):
+            context[key] = [params[member]]
+    operations = [o for o in params.get("Operations") or [] if isinstance(o, str)]
+    if operations:
+        context["kms:grantoperations"] = list(dict.fromkeys(operations))
+    constraints = params.get("Constraints")
+    if isinstance(constraints, dict):
+        kinds = [kind for kind in CONSTRAINT_TYPES if constraints.get(kind) is not None]
+        if kinds:
+            context["kms:grantconstrainttype"] = kinds
+    return context
+
+
 def _at_least_as_strict(child: dict, parent: dict) -> bool:
     """Child grant constraints are as strict as the parent's: every pair an EncryptionContextSubset
     requires is still required (by a Subset or an Equals), and an EncryptionContextEquals stays as it is."""
@@ -451,8 +475,9 @@ def _at_least_as_strict(child: dict, parent: dict) -> bool:
 def create_grant(ctx, params) -> tuple[str, str]:
     row = resolve(ctx, params["KeyId"], allow_alias=False)
     grantee, operations, constraints = _check_grant(params)
-    decision = policy.evaluate(policy.load_stored(row["policy"]), policy.Request(
-        ctx.account_id, "kms:CreateGrant", key_arn(row), _context(ctx, row, False)))
+    # Whether the key policy (with the caller's own policies) allows it, grants aside: the request
+    # was authorized already, but permission that comes from a grant limits what the new grant may be.
+    decision = decide(ctx, row, "kms:CreateGrant", extra=grant_context(params), grants=False)
     if decision == policy.DENY:
         raise _denied(ctx, row, "kms:CreateGrant")
     if decision != policy.ALLOW:

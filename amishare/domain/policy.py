@@ -57,8 +57,10 @@ def _wildcard(pattern: str):
     return re.compile("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern), re.S)
 
 
-def _like(actual: str, expected: str) -> bool:
-    return _wildcard(expected).fullmatch(actual) is not None
+def _like(actual: str, expected) -> bool:
+    """`expected` is a pattern, or the regex a pattern with policy variables resolved to."""
+    pattern = expected if isinstance(expected, re.Pattern) else _wildcard(expected)
+    return pattern.fullmatch(actual) is not None
 
 
 def _number(text: str) -> float | None:
@@ -116,6 +118,10 @@ class _Operator:
     negated: bool
     parse: object  # policy value (text) -> comparable, or None when the value is invalid
     matches: object  # (context value, parsed policy value) -> bool
+    # A string or ARN operator: its values may hold policy variables; True when `*` and `?`
+    # in them are wildcards.
+    textual: bool = False
+    wildcards: bool = False
 
 
 def _comparisons(family: str, parse) -> dict:
@@ -126,16 +132,16 @@ def _comparisons(family: str, parse) -> dict:
 
 
 _OPERATORS = {
-    "StringEquals": _Operator(False, _IDENTITY, _text_equal(False)),
-    "StringNotEquals": _Operator(True, _IDENTITY, _text_equal(False)),
-    "StringEqualsIgnoreCase": _Operator(False, _IDENTITY, _text_equal(True)),
-    "StringNotEqualsIgnoreCase": _Operator(True, _IDENTITY, _text_equal(True)),
-    "StringLike": _Operator(False, _IDENTITY, _like),
-    "StringNotLike": _Operator(True, _IDENTITY, _like),
-    "ArnEquals": _Operator(False, _IDENTITY, _like),
-    "ArnLike": _Operator(False, _IDENTITY, _like),
-    "ArnNotEquals": _Operator(True, _IDENTITY, _like),
-    "ArnNotLike": _Operator(True, _IDENTITY, _like),
+    "StringEquals": _Operator(False, _IDENTITY, _text_equal(False), True),
+    "StringNotEquals": _Operator(True, _IDENTITY, _text_equal(False), True),
+    "StringEqualsIgnoreCase": _Operator(False, _IDENTITY, _text_equal(True), True),
+    "StringNotEqualsIgnoreCase": _Operator(True, _IDENTITY, _text_equal(True), True),
+    "StringLike": _Operator(False, _IDENTITY, _like, True, True),
+    "StringNotLike": _Operator(True, _IDENTITY, _like, True, True),
+    "ArnEquals": _Operator(False, _IDENTITY, _like, True, True),
+    "ArnLike": _Operator(False, _IDENTITY, _like, True, True),
+    "ArnNotEquals": _Operator(True, _IDENTITY, _like, True, True),
+    "ArnNotLike": _Operator(True, _IDENTITY, _like, True, True),
     **_comparisons("Numeric", _number),
     **_comparisons("Date", _date),
     "Bool": _Operator(False, _boolean, _ordered(_boolean, op.eq)),
@@ -155,7 +161,8 @@ class Condition:
     qualifier: str | None
     if_exists: bool
     key: str  # lower case: context keys are case-insensitive
-    values: tuple  # parsed policy values
+    values: tuple  # parsed policy values (Templates where they hold policy variables)
+    variables: bool = False  # some value holds a policy variable, resolved per request
 
 
 @dataclass(frozen=True)
@@ -165,9 +172,10 @@ class Statement:
     not_principal: bool
     actions: tuple
     not_action: bool
-    resources: tuple
+    resources: tuple  # patterns (Templates where they hold policy variables)
     not_resource: bool
     conditions: tuple
+    resource_variables: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,6 +201,74 @@ class Request:
     @property
     def principal_arn(self) -> str:
         return f"arn:aws:iam::{self.account_id}:root"
+
+
+# --- policy variables (in Resource and in string and ARN condition values, Version 2012-10-17)
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_VARIABLE_BODY = re.compile(r"\s*([A-Za-z0-9:/_.@+=,-]+?)\s*(?:,\s*'([^']*)'\s*)?")
+_ESCAPES = ("*", "?", "$")  # ${*}, ${?}, ${$}: the character itself, never a wildcard
+
+
+@dataclass(frozen=True)
+class Template:
+    """A value with policy variables: text as written (its * and ? are wildcards where the element
+    allows them), escaped characters and variables. It is resolved for each request, against the
+    request's context, so that one compiled policy serves every caller."""
+
+    parts: tuple  # ("text", str) | ("char", str) | ("var", lower-case key, default or None)
+    source: str
+
+
+def _template(text: str):
+    """`text` itself when it holds no policy variable, else its Template."""
+    if "${" not in text:
+        return text
+    parts, at = [], 0
+    for found in _VARIABLE.finditer(text):
+        if found.start() > at:
+            parts.append(("text", text[at:found.start()]))
+        body = found.group(1)
+        variable = _VARIABLE_BODY.fullmatch(body)
+        if body in _ESCAPES:
+            parts.append(("char", body))
+        elif variable is not None:
+            parts.append(("var", variable.group(1).lower(), variable.group(2)))
+        else:
+            parts.append(("text", found.group(0)))  # not a variable: taken as written
+        at = found.end()
+    if at < len(text):
+        parts.append(("text", text[at:]))
+    return Template(tuple(parts), text)
+
+
+def _resolve(value, context: dict, wildcards: bool):
+    """A value for one request: the text (or, where wildcards apply, the regex) it stands for, or
+    None when a variable has no single value in the request and no default. A variable's value is
+    taken literally: a `*` in a tag value is no wildcard."""
+    if not isinstance(value, Template):
+        return value
+    pieces = []
+    for part in value.parts:
+        if part[0] == "var":
+            found = context.get(part[1])
+            if found is not None and len(found) == 1:
+                pieces.append(("char", found[0]))
+            elif part[2] is not None:
+                pieces.append(("char", part[2]))
+            else:
+                return None
+        else:
+            pieces.append(part)
+    if not wildcards:
+        return "".join(text for _kind, text in pieces)
+    return _pattern_of(tuple(pieces))
+
+
+@lru_cache(maxsize=4096)
+def _pattern_of(pieces: tuple) -> re.Pattern:
+    return re.compile("".join(_wildcard(text).pattern if kind == "text" else re.escape(text)
+                              for kind, text in pieces), re.S)
 
 
 # --- validation
@@ -240,7 +316,7 @@ def _split_operator(name) -> tuple[str | None, str, bool]:
     return qualifier, base, if_exists
 
 
-def _conditions(block) -> tuple:
+def _conditions(block, variables: bool = False) -> tuple:
     if not isinstance(block, dict) or not block:
         raise MalformedPolicy("Condition must be an object that maps condition operators to keys and values.")
     out = []
@@ -259,11 +335,14 @@ def _conditions(block) -> tuple:
                 values = tuple(t.lower() for t in texts)
                 if any(v not in ("true", "false") for v in values):
                     raise MalformedPolicy(f"The Null condition on {key} takes true or false.")
+            elif variables and _OPERATORS[base].textual and any("${" in t for t in texts):
+                values = tuple(_template(t) for t in texts)
             else:
                 values = tuple(_OPERATORS[base].parse(t) for t in texts)
                 if any(v is None for v in values):
                     raise MalformedPolicy(f"Invalid value for condition {name} on {key}.")
-            out.append(Condition(base, qualifier, if_exists, key.lower(), values))
+            out.append(Condition(base, qualifier, if_exists, key.lower(), values,
+                                 any(isinstance(v, Template) for v in values)))
     return tuple(out)
 
 
@@ -285,7 +364,8 @@ def _principal(value, key: str) -> tuple:
     return accounts
 
 
-def _statement(raw, principals: str, resource_required: bool = True) -> Statement:
+def _statement(raw, principals: str, resource_required: bool = True, variables: bool = False) -> Statement:
+    """One statement, compiled; `variables`: its policy's Version (2012-10-17) has policy variables."""
     if not isinstance(raw, dict):
         raise MalformedPolicy("Each statement must be a JSON object.")
     unknown = sorted(set(raw) - _STATEMENT_KEYS)
@@ -316,9 +396,11 @@ def _statement(raw, principals: str, resource_required: bool = True) -> Statemen
     for resource in resources:
         if resource != "*" and not resource.startswith("arn:"):
             raise MalformedPolicy(f"Invalid resource: {resource}; it must be \"*\" or an ARN.")
-    conditions = _conditions(raw["Condition"]) if "Condition" in raw else ()
+    conditions = _conditions(raw["Condition"], variables) if "Condition" in raw else ()
+    if variables:
+        resources = tuple(_template(r) for r in resources)
     return Statement(raw["Effect"], who, named == ["NotPrincipal"], actions, not_action, resources, not_resource,
-                     conditions)
+                     conditions, any(isinstance(r, Template) for r in resources))
 
 
 def _pair(raw: dict, name: str, negated: str) -> tuple[tuple, bool]:
@@ -346,7 +428,8 @@ def validate(document, principals: str = PRINCIPAL_REQUIRED, resource_required: 
     items = statements if isinstance(statements, list) else [statements]
     if not items:
         raise MalformedPolicy("Policy statement must not be empty.")
-    return Policy(tuple(_statement(s, principals, resource_required) for s in items))
+    variables = document.get("Version") == VERSIONS[0]  # older policies take ${…} as written
+    return Policy(tuple(_statement(s, principals, resource_required, variables) for s in items))
 
 
 def parse(text: str, principals: str = PRINCIPAL_REQUIRED, resource_required: bool = True) -> Policy:
@@ -416,18 +499,32 @@ def _pattern_match(patterns, value: str, ignore_case: bool = True) -> bool:
     return any(_like(value, p.lower() if ignore_case else p) for p in patterns)
 
 
+def _resource_match(statement: Statement, request: Request) -> bool:
+    if not statement.resource_variables:
+        return _pattern_match(statement.resources, request.resource, ignore_case=False)
+    for pattern in statement.resources:
+        resolved = _resolve(pattern, request.context, True)
+        if resolved is not None and _like(request.resource, resolved):
+            return True
+    return False
+
+
 def _condition_true(condition: Condition, request: Request) -> bool:
     values = request.context.get(condition.key)
     if condition.operator == "Null":
         return any((values is None) == (wanted == "true") for wanted in condition.values)
     rule = _OPERATORS[condition.operator]
+    expected_values = condition.values
+    if condition.variables:
+        expected_values = tuple(v for v in (_resolve(x, request.context, rule.wildcards) for x in condition.values)
+                                if v is not None)
     if values is None:
         if condition.if_exists or condition.qualifier == "ForAllValues":
             return True
         return rule.negated and condition.qualifier is None
 
     def matches(v):
-        return any(rule.matches(v, expected) for expected in condition.values)
+        return any(rule.matches(v, expected) for expected in expected_values)
 
     if condition.qualifier == "ForAllValues":
         return all((not matches(v)) if rule.negated else matches(v) for v in values)
@@ -442,7 +539,7 @@ def _statement_applies(statement: Statement, request: Request) -> bool:
         return False
     if _pattern_match(statement.actions, request.action) == statement.not_action:
         return False
-    if _pattern_match(statement.resources, request.resource, ignore_case=False) == statement.not_resource:
+    if _resource_match(statement, request) == statement.not_resource:
         return False
     return all(_condition_true(c, request) for c in statement.conditions)
 
@@ -470,8 +567,9 @@ def matching(document, request: Request) -> list[tuple[int, str]]:
 def identity_statement(statement) -> Statement:
     """One statement of an identity-style document (an IAM identity policy, a service control
     policy), compiled: it names no Principal, and one that leaves Resource out covers every
-    resource. Raises MalformedPolicy for a statement outside the policy grammar."""
-    return _statement(statement, PRINCIPAL_FORBIDDEN, resource_required=False)
+    resource; policy variables apply (service control policies are all Version 2012-10-17). Raises
+    MalformedPolicy for a statement outside the policy grammar."""
+    return _statement(statement, PRINCIPAL_FORBIDDEN, resource_required=False, variables=True)
 
 
 def identity_statement_applies(statement: dict, request: Request) -> bool:

@@ -1,9 +1,12 @@
 """The resources a call acts on, as IAM names them: an ARN, the owning account
 and the condition keys the resource supplies (ec2:Owner, ec2:Public,
-ec2:ResourceTag/…, …). Read only when a policy will look at them."""
+ec2:ResourceTag/…, …). Read only when a policy will look at them, and only for
+resources the caller may see: anything else is named as if it didn't exist."""
 
 from dataclasses import dataclass, field
+from typing import Callable
 
+from amishare.domain import access, ownership
 from amishare.domain.catalog import ALIAS_ACCOUNTS
 from amishare.store import images as image_store
 from amishare.store import instances as instance_store
@@ -39,63 +42,88 @@ def new(ctx, kind: str, region: str | None = None, account_id: str | None = None
 
 
 def _with_tags(ctx, resource_id: str, owner: str, base: dict) -> dict:
-    """The owner's tags (tags are private to the owner) as ec2:ResourceTag/ and aws:ResourceTag/ keys."""
+    """The owner's tags as ec2:ResourceTag/ and aws:ResourceTag/ keys."""
     for tag in tag_store.for_resources(ctx.conn, owner, [resource_id])[resource_id]:
         base[f"ec2:resourcetag/{tag['Key'].lower()}"] = [tag["Value"]]
         base[f"aws:resourcetag/{tag['Key'].lower()}"] = [tag["Value"]]
     return base
 
 
-def image(ctx, image_id: str, region: str | None = None) -> Resource:
+@dataclass(frozen=True)
+class _Kind:
+    """How one kind of EC2 resource is named for authorization."""
+
+    name: str  # image, snapshot, volume, instance: the ARN's resource type and ec2:<name>id
+    account_in_arn: bool  # volumes and instances name their account; images and snapshots don't
+    read: Callable  # (conn, id, region) -> its row in that Region, or None
+    visible: Callable  # (ctx, row) -> the caller may see it: owns it, or it is shared with it
+    keys: Callable  # (row) -> its own condition keys, besides ec2:Region, ec2:<name>id and the tags
+
+
+def _in_region(get):
+    def read(conn, resource_id, region):
+        row = get(conn, resource_id)
+        return row if row is not None and row["region"] == region else None
+
+    return read
+
+
+def _owned(ctx, row) -> bool:
+    return row["owner_id"] == ctx.account_id
+
+
+def _owner_alias(row) -> dict:
+    return {"ec2:owner": [_OWNER_ALIASES.get(row["owner_id"], row["owner_id"])]}
+
+
+def _encrypted(row) -> dict:
+    return {"ec2:encrypted": ["true" if row["encrypted"] else "false"]}
+
+
+def _image_in(conn, image_id, region):
+    return image_store.get_in_region(conn, region, image_id)
+
+
+_IMAGE = _Kind("image", False, _image_in, lambda ctx, row: access.can_launch(ctx, row),
+               lambda row: {**_owner_alias(row), "ec2:public": ["true" if row["is_public"] else "false"],
+                            "ec2:imagetype": ["machine"], "ec2:rootdevicetype": [row["root_device_type"] or "ebs"]})
+_SNAPSHOT = _Kind("snapshot", False, _in_region(snapshot_store.get),
+                  lambda ctx, row: ownership.snapshot_readable(ctx, row),
+                  lambda row: {**_owner_alias(row), **_encrypted(row), "ec2:volumesize": [str(row["volume_size"])]})
+_VOLUME = _Kind("volume", True, _in_region(volume_store.get), _owned, _encrypted)
+_INSTANCE = _Kind("instance", True, _in_region(instance_store.get), _owned, lambda row: {})
+
+
+def _named(ctx, kind: _Kind, resource_id, region: str | None) -> Resource:
+    """The resource as IAM sees it. One the caller can't see (another account's, not shared with
+    it) is named exactly as one that doesn't exist: under the caller's own account, with no
+    condition keys, so that no policy on ec2:ResourceTag/…, ec2:Owner or the like can answer
+    differently for it and tell the caller what it isn't allowed to see."""
     region = region or ctx.region
-    arn = f"arn:aws:ec2:{region}::image/{image_id}"
-    row = image_store.get_in_region(ctx.conn, region, image_id) if isinstance(image_id, str) else None
-    if row is None:
-        return Resource(arn)
+    row = kind.read(ctx.conn, resource_id, region) if isinstance(resource_id, str) else None
+    if row is None or not kind.visible(ctx, row):
+        owner = ctx.account_id if kind.account_in_arn else ""
+        return Resource(f"arn:aws:ec2:{region}:{owner}:{kind.name}/{resource_id}")
     owner = row["owner_id"]
-    context = {
-        "ec2:owner": [_OWNER_ALIASES.get(owner, owner)],
-        "ec2:public": ["true" if row["is_public"] else "false"],
-        "ec2:imageid": [image_id],
-        "ec2:imagetype": ["machine"],
-        "ec2:rootdevicetype": [row["root_device_type"] or "ebs"],
-        "ec2:region": [region],
-    }
-    return Resource(arn, owner, _with_tags(ctx, image_id, owner, context))
+    context = {"ec2:region": [region], f"ec2:{kind.name}id": [resource_id], **kind.keys(row)}
+    arn = f"arn:aws:ec2:{region}:{owner if kind.account_in_arn else ''}:{kind.name}/{resource_id}"
+    return Resource(arn, owner, _with_tags(ctx, resource_id, owner, context))
+
+
+def image(ctx, image_id: str, region: str | None = None) -> Resource:
+    return _named(ctx, _IMAGE, image_id, region)
 
 
 def snapshot(ctx, snapshot_id: str, region: str | None = None) -> Resource:
-    region = region or ctx.region
-    arn = f"arn:aws:ec2:{region}::snapshot/{snapshot_id}"
-    row = snapshot_store.get(ctx.conn, snapshot_id) if isinstance(snapshot_id, str) else None
-    if row is None or row["region"] != region:
-        return Resource(arn)
-    owner = row["owner_id"]
-    context = {"ec2:owner": [_OWNER_ALIASES.get(owner, owner)], "ec2:region": [region],
-               "ec2:snapshotid": [snapshot_id], "ec2:volumesize": [str(row["volume_size"])],
-               "ec2:encrypted": ["true" if row["encrypted"] else "false"]}
-    return Resource(arn, owner, _with_tags(ctx, snapshot_id, owner, context))
+    return _named(ctx, _SNAPSHOT, snapshot_id, region)
 
 
-def volume(ctx, volume_id: str) -> Resource:
-    row = volume_store.get(ctx.conn, volume_id) if isinstance(volume_id, str) else None
-    owner = row["owner_id"] if row is not None else ctx.account_id
-    arn = f"arn:aws:ec2:{ctx.region}:{owner}:volume/{volume_id}"
-    if row is None:
-        return Resource(arn)
-    context = {"ec2:region": [ctx.region], "ec2:volumeid": [volume_id],
-               "ec2:encrypted": ["true" if row["encrypted"] else "false"]}
-    return Resource(arn, owner, _with_tags(ctx, volume_id, owner, context))
+def volume(ctx, volume_id: str, region: str | None = None) -> Resource:
+    return _named(ctx, _VOLUME, volume_id, region)
 
 
-def instance(ctx, instance_id: str) -> Resource:
-    row = instance_store.get(ctx.conn, instance_id) if isinstance(instance_id, str) else None
-    owner = row["owner_id"] if row is not None else ctx.account_id
-    arn = f"arn:aws:ec2:{ctx.region}:{owner}:instance/{instance_id}"
-    if row is None:
-        return Resource(arn)
-    context = {"ec2:region": [ctx.region], "ec2:instanceid": [instance_id]}
-    return Resource(arn, owner, _with_tags(ctx, instance_id, owner, context))
+def instance(ctx, instance_id: str, region: str | None = None) -> Resource:
+    return _named(ctx, _INSTANCE, instance_id, region)
 
 
 _BY_PREFIX = {"ami": image, "snap": snapshot, "vol": volume, "i": instance}

@@ -232,7 +232,7 @@ def create_policy_version(ctx, params):
 
 @operation(SERVICE)
 def list_policy_versions(ctx, params):
-    return policies.list_policy_versions(ctx, params["PolicyArn"])
+    return policies.list_policy_versions(ctx, params["PolicyArn"], *_paging(params))
 
 
 @operation(SERVICE)
@@ -249,7 +249,8 @@ def set_default_policy_version(ctx, params):
 
 @operation(SERVICE)
 def list_entities_for_policy(ctx, params):
-    return policies.entities_for_policy(ctx, params["PolicyArn"], params.get("EntityFilter"), params.get("PathPrefix"))
+    return policies.entities_for_policy(ctx, params["PolicyArn"], params.get("EntityFilter"), params.get("PathPrefix"),
+                                        *_paging(params))
 
 
 @operation(SERVICE)
@@ -384,7 +385,7 @@ for _kind in ("user", "role"):
 
 @operation(SERVICE)
 def get_account_authorization_details(ctx, params):
-    return entities.authorization_details(ctx, params.get("Filter"))
+    return entities.authorization_details(ctx, params.get("Filter"), *_paging(params))
 
 
 

@@ -19,6 +19,15 @@ def aliased(ctx, params):
 ON_KEY = dict(resource_policies=True)
 
 
+def grant_request(ctx, params):
+    return kms.grant_context(params)
+
+
+def own_grant_call(ctx, params):
+    """ListGrants and RevokeGrant called by the principal itself, not by a service for it."""
+    return {"kms:grantisforawsresource": ["false"]}
+
+
 @operation(SERVICE)
 def create_key(ctx, params):
     return {"KeyMetadata": kms.create_key(ctx, params)}
@@ -93,20 +102,20 @@ def cancel_key_deletion(ctx, params):
     return {"KeyId": kms.cancel_deletion(ctx, params["KeyId"])}
 
 
-@operation(SERVICE, resources=key("KeyId"), **ON_KEY)
+@operation(SERVICE, resources=key("KeyId"), context=grant_request, **ON_KEY)
 def create_grant(ctx, params):
     grant_id, token = kms.create_grant(ctx, params)
     return {"GrantId": grant_id, "GrantToken": token}
 
 
-@operation(SERVICE, resources=key("KeyId"), **ON_KEY)
+@operation(SERVICE, resources=key("KeyId"), context=own_grant_call, **ON_KEY)
 def list_grants(ctx, params):
     grants, token = kms.list_grants(ctx, params["KeyId"], params.get("Limit"), params.get("Marker"),
                                     params.get("GrantId"), params.get("GranteePrincipal"))
     return {"Grants": grants, "NextMarker": token, "Truncated": token is not None}
 
 
-@operation(SERVICE, resources=key("KeyId"), **ON_KEY)
+@operation(SERVICE, resources=key("KeyId"), context=own_grant_call, **ON_KEY)
 def revoke_grant(ctx, params):
     kms.revoke_grant(ctx, params["KeyId"], params["GrantId"])
     return {}

@@ -5,7 +5,7 @@ name) or id, keys by id or user, memberships by group or user, attachments by en
 or by (account, policy ARN), sessions by key id or role.
 """
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from amishare.store.schema import usage_counters
 from amishare.store.schema import (
@@ -240,9 +240,19 @@ def attachment_counts(conn, account_id: str, policy_arns: list[str]) -> dict[str
     return {arn: count for arn, count in conn.execute(query)}
 
 
-def attachments_of_policy(conn, account_id: str, policy_arn: str):
-    query = select(iam_attachments).where(iam_attachments.c.account_id == account_id,
-                                          iam_attachments.c.policy_arn == policy_arn)
+def attachments_of_policy(conn, account_id: str, policy_arn: str, kind: str | None = None,
+                          after: tuple[str, str] | None = None, limit: int | None = None):
+    """The policy's attachments in the account, in (entity kind, entity id) order: of one kind,
+    after the attachment `after`, at most `limit`."""
+    t = iam_attachments
+    query = select(t).where(t.c.account_id == account_id, t.c.policy_arn == policy_arn)
+    if kind is not None:
+        query = query.where(t.c.entity_kind == kind)
+    if after is not None:
+        query = query.where(or_(t.c.entity_kind > after[0], and_(t.c.entity_kind == after[0], t.c.entity_id > after[1])))
+    query = query.order_by(t.c.entity_kind, t.c.entity_id)
+    if limit is not None:
+        query = query.limit(limit)
     return conn.execute(query).mappings().all()
 
 
