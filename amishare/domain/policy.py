@@ -168,6 +168,7 @@ class Statement:
     resources: tuple
     not_resource: bool
     conditions: tuple
+    sid: str | None = None  # for explanations: which statement decided
 
 
 @dataclass(frozen=True)
@@ -318,7 +319,7 @@ def _statement(raw, principals: str, resource_required: bool = True) -> Statemen
             raise MalformedPolicy(f"Invalid resource: {resource}; it must be \"*\" or an ARN.")
     conditions = _conditions(raw["Condition"]) if "Condition" in raw else ()
     return Statement(raw["Effect"], who, named == ["NotPrincipal"], actions, not_action, resources, not_resource,
-                     conditions)
+                     conditions, raw.get("Sid"))
 
 
 def _pair(raw: dict, name: str, negated: str) -> tuple[tuple, bool]:
@@ -458,6 +459,12 @@ def evaluate(document, request: Request) -> str:
                 return DENY
             decision = ALLOW
     return decision
+
+
+def matching_statements(document, request: Request) -> list[Statement]:
+    """The statements of the document that apply to the request (what evaluate() decided from)."""
+    compiled = document if isinstance(document, Policy) else _compiled(document)
+    return [st for st in compiled.statements if _statement_applies(st, request)]
 
 
 def matching(document, request: Request) -> list[tuple[int, str]]:
