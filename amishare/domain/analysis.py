@@ -111,6 +111,9 @@ def decide(sctx, image, action: str, iam_allows: IamCheck, record: bool = True) 
         checks = images.copy_checks(sctx, image, devices)
     if visible or record:
         allowed = trace.explain(sctx, checks) and allowed
+    if not visible:
+        trace.note(sctx, "launch-permission", trace.DENIED, "the image does not exist for this principal",
+                   ErrorCode="InvalidAMIID.NotFound")
     if action == LAUNCH and image["deprecation_time"] is not None and image["deprecation_time"] <= sctx.now:
         trace.note(sctx, "deprecation", trace.ALLOWED, "the image is deprecated: launching from it is still allowed")
     sctx.memo.pop("trace", None)
@@ -118,8 +121,8 @@ def decide(sctx, image, action: str, iam_allows: IamCheck, record: bool = True) 
 
 
 def first_refusal(steps: list) -> tuple[str, str]:
-    """(reason, error code) of the first step that refused."""
-    for step in steps:
-        if step["Decision"] == trace.DENIED:
-            return step["Detail"], step.get("ErrorCode", "")
-    return "", ""
+    """(reason, error code): what the first step that refused says, and the error the call answers."""
+    refused = [step for step in steps if step["Decision"] == trace.DENIED]
+    if not refused:
+        return "", ""
+    return refused[0]["Detail"], next((s["ErrorCode"] for s in refused if s.get("ErrorCode")), "")

@@ -19,6 +19,9 @@ _CALLS = {
 }
 
 
+_REFUSED = "UnauthorizedOperation"  # what EC2 answers a call IAM refuses
+
+
 def iam_allows(ctx, action: str, image) -> bool:
     """Whether IAM lets ctx's principal make the action's call, noting the statements it decided from."""
     service, name, params = _CALLS[action]
@@ -31,7 +34,7 @@ def iam_allows(ctx, action: str, image) -> bool:
         detail = f"{op.action} on {arn}" + (f" is denied {decision.reason(op.action)}" if not decision.allowed
                                            else " is allowed")
         trace.note(ctx, "iam", trace.ALLOWED if decision.allowed else trace.DENIED, detail, Action=op.action,
-                   Statements=decision.because)
+                   Statements=decision.because, ErrorCode=None if decision.allowed else _REFUSED)
     return all(decision.allowed for _arn, decision, _context in made)
 
 
