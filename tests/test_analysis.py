@@ -62,6 +62,17 @@ def test_explain_a_broken_encrypted_share_and_its_fix(server, alice, bob, carol)
             "Effect": "Allow"} in describe_key["Statements"]
     assert error_code(lambda: server.client(bob).run_instances(ImageId=image_id, MinCount=1, MaxCount=1,
                                                                DryRun=True)) == "DryRunOperation"
+    # An IAM user needs the amishare action, like any call, and asks about itself by default.
+    developer = server.new_user(bob, "developer", ["arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"])
+    assert error_code(lambda: _client(server, developer).explain_image_access(ImageId=image_id)) == "AccessDeniedException"
+    server.client(bob, "iam").put_user_policy(UserName="developer", PolicyName="analysis", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "amishare:ExplainImageAccess",
+                                                "Resource": "*"}]}))
+    answer = _client(server, developer).explain_image_access(ImageId=image_id)
+    assert answer["Principal"] == developer.arn
+    assert decision(answer, "launch")["Allowed"] is False  # read-only: ec2:RunInstances is not allowed
+    iam_step = steps(answer, "launch", "iam")[0]
+    assert iam_step["Decision"] == "denied" and "ec2:RunInstances" in iam_step["Detail"]
     # A third account may not ask about bob for alice's image.
     assert error_code(lambda: _client(server, carol).explain_image_access(ImageId=image_id, Principal=bob.account_id)) \
         == "AccessDeniedException"
@@ -181,3 +192,40 @@ def test_what_if_changes_nothing(server, amishare):
         "Kind": "move-account", "AccountId": bob.account_id, "DestinationParentId": edge["Id"]})
     assert [g["AccountId"] for g in answer["Lost"]] == [bob.account_id] and answer["Gained"] == []
     assert server.client(manager, "organizations").list_parents(ChildId=bob.account_id)["Parents"][0]["Id"] == core["Id"]
+
+
+def amishare_cli(server, account, *args, check=True):
+    """The `amishare` command, signed with the account's credentials from the environment."""
+    env = server.aws_env(account)
+    proc = subprocess.run([sys.executable, "-m", "amishare", *args], env=env, capture_output=True, text=True)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_cli_explain_who_can_launch_exposure_and_what_if(server, amishare):
+    org, owner, bob, carol, core, edge, key, image_id = _org_with_encrypted_share(server, amishare)
+    table = amishare_cli(server, owner, "explain", image_id, "--principal", carol.account_id).stdout
+    assert "LAUNCH: DENIED" in table and "SEE: ALLOWED" in table
+    assert f"launch permission for organization {org.arn}" in table
+    assert "kms:DescribeKey" in table
+    answer = json.loads(amishare_cli(server, bob, "explain", image_id, "--output", "json").stdout)
+    launch = decision(answer, "launch")
+    assert launch["Allowed"] is True
+    assert any(st["Sid"] == "Bob" for s in launch["Steps"] for st in s.get("Statements") or [])
+    who = json.loads(amishare_cli(server, owner, "who-can-launch", image_id, "--page-size", "1", "--output", "json").stdout)
+    groups = {g["Group"]: g for g in who["Groups"]}
+    assert {a["AccountId"] for a in groups[f"organization {org.id}"]["Accounts"]} == {owner.account_id, bob.account_id}
+    assert {a["AccountId"] for a in who["GrantedButCannotLaunch"]} == {carol.account_id, org.management.account_id}
+    table = amishare_cli(server, owner, "who-can-launch", image_id).stdout
+    assert "Granted but can't launch" in table and carol.account_id in table
+    table = amishare_cli(server, carol, "what-can-launch").stdout
+    assert image_id in table and "NO:" in table
+    exposure = json.loads(amishare_cli(server, owner, "exposure", "--output", "json").stdout)
+    assert exposure["AccountId"] == owner.account_id and isinstance(exposure["Findings"], list)
+    what_if = amishare_cli(server, owner, "what-if", image_id, "--change", "remove-launch-permission",
+                           "--organization-arn", org.arn).stdout
+    assert "Would lose launch" in what_if and bob.account_id in what_if
+    # A refusal is the service's error, and a non-zero exit.
+    refused = amishare_cli(server, carol, "who-can-launch", image_id, check=False)
+    assert refused.returncode == 1 and "AuthFailure" in refused.stderr
