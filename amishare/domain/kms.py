@@ -117,14 +117,21 @@ def verdict(decision: authz.Decision) -> str:
 def decision(ctx, key_row, action: str, via_ec2: bool = False) -> authz.Decision:
     """The decision itself; while an explanation is recorded, with the key policy statements
     (by Sid), the caller's own statements and SCP statements, and the grants it was made from."""
-    resource = as_resource(ctx, key_row, via_ec2)
+    # EBS asks about several actions on one key in one call: what they share is read once per call.
+    memo = ctx.memo.setdefault("kms-decisions", {})
+    if (key_row["key_id"], via_ec2) not in memo:
+        memo[(key_row["key_id"], via_ec2)] = as_resource(ctx, key_row, via_ec2)
+    if "request" not in memo:
+        memo["request"] = (authz.request_context(ctx.conn, ctx.principal, ctx.region, ctx.now, ctx.source_ip,
+                                                 ctx.secure_transport), authz.scp_levels(ctx.conn, ctx.principal))
+    resource = memo[(key_row["key_id"], via_ec2)]
+    request_context, levels = memo["request"]
     granting = resource.granting(ctx.principal, action)
     target = authz.Target(action, resource.arn, resource.account_id, resource.policy, resource.policy_required,
                           bool(granting))
-    context = {**authz.request_context(ctx.conn, ctx.principal, ctx.region, ctx.now, ctx.source_ip,
-                                       ctx.secure_transport), **resource.context}
-    return authz.decide(ctx.conn, ctx.principal, target, context, authz.scp_levels(ctx.conn, ctx.principal),
-                        explain=trace.active(ctx), grant_ids=tuple(granting))
+    context = {**request_context, **resource.context}
+    return authz.decide(ctx.conn, ctx.principal, target, context, levels, explain=trace.active(ctx),
+                        grant_ids=tuple(granting))
 
 
 def as_resource(ctx, key_row, via_ec2: bool = False) -> Resource:
