@@ -58,6 +58,8 @@ def _explain_table(answer) -> str:
             mark = "ok " if step["Decision"] == "allowed" else "NO "
             lines.append(f"  {mark} {step['Step']:<20} {step['Detail']}")
             for st in step.get("Statements") or []:
+                if st["PolicyType"] == "root user":
+                    continue  # the account's root user: nothing to show beyond the step itself
                 sid = f" Sid {st['Sid']!r}" if st.get("Sid") else ""
                 lines.append(f"        {st['Effect']:<5} {st['PolicyType']} {st['PolicyId']}{sid}")
     return "\n".join(lines)
