@@ -1,6 +1,6 @@
 """The agreement property of access analysis: for many random grant sets (launch permissions
 to accounts, the organization and OUs; key policy statements and grants; an SCP; an IAM user's
-policy; a disabled image), "explain says allowed" holds exactly when the call succeeds, for
+policy; a disabled image), for account root users, an IAM user and a role, "explain says allowed" holds exactly when the call succeeds, for
 seeing (DescribeImages), launching (RunInstances) and copying (CopyImage), on both databases."""
 
 import json
@@ -80,7 +80,16 @@ def test_explain_agrees_with_the_calls(server, amishare):
     accounts = [bob.account_id, carol.account_id, dave.account_id]
     grantees = [{"UserId": bob.account_id}, {"UserId": carol.account_id}, {"UserId": dave.account_id},
                 {"OrganizationArn": org.arn}, {"OrganizationalUnitArn": core["Arn"]}, {"OrganizationalUnitArn": edge["Arn"]}]
-    subjects = [bob, developer, carol, dave, org.management]
+    role = bob_iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{bob.account_id}:root"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]
+    bob_iam.put_role_policy(RoleName="deployer", PolicyName="deploy", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ec2:*"], "Resource": "*"}]}))
+    bob_iam.put_user_policy(UserName="developer", PolicyName="work", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role["Arn"]}]}))
+    deployer = server.assume(developer, role["Arn"], "deploy")  # root users may not assume roles
+    # (who explain is asked about, whose credentials make the calls)
+    subjects = [(who.arn, who) for who in (bob, developer, carol, dave, org.management)] + [(role["Arn"], deployer)]
     explainer = analysis_client(server, owner)
     scp_attached = False
     agreed = {True: 0, False: 0}
@@ -110,11 +119,11 @@ def test_explain_agrees_with_the_calls(server, amishare):
         disabled = rng.random() < 0.15
         if disabled:
             ec2.disable_image(ImageId=image_id)
-        for who in subjects:
-            answer = explainer.explain_image_access(ImageId=image_id, Principal=who.arn)
+        for ref, who in subjects:
+            answer = explainer.explain_image_access(ImageId=image_id, Principal=ref)
             said = {d["Action"]: d["Allowed"] for d in answer["Decisions"]}
             happened = actual(server, who, image_id, trial)
-            assert said == happened, (trial, who.arn, said, happened, answer)
+            assert said == happened, (trial, ref, said, happened, answer)
             for action in said:
                 agreed[said[action]] += 1
                 assert decision(answer, action)["Steps"]
