@@ -136,6 +136,9 @@ def test_what_can_launch_and_exposure(server, amishare):
     plain = register(ec2, "shared-outside")
     ec2.modify_image_attribute(ImageId=plain, LaunchPermission={"Add": [{"UserId": outsider.account_id},
                                                                          {"UserId": "999999999999"}]})
+    snapshot_id = ec2.describe_images(ImageIds=[plain])["Images"][0]["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+    ec2.modify_snapshot_attribute(SnapshotId=snapshot_id, Attribute="createVolumePermission", OperationType="add",
+                                  UserIds=[outsider.account_id])
     mine = {i["ImageId"]: i for i in _client(server, carol).list_launchable_images(Scope="shared")["Images"]}
     assert mine[image_id]["CanLaunch"] is False and mine[image_id]["Through"] == f"organization {org.arn}"
     mine = {i["ImageId"]: i for i in _client(server, bob).list_launchable_images()["Images"]}
@@ -153,6 +156,7 @@ def test_what_can_launch_and_exposure(server, amishare):
     kinds = {(f["Kind"], f["ResourceId"], f["AccountId"]) for f in findings}
     assert ("shared-outside-organization", plain, outsider.account_id) in kinds
     assert ("shared-with-missing-account", plain, "999999999999") in kinds
+    assert ("snapshot-shared-outside-organization", snapshot_id, outsider.account_id) in kinds
     assert ("key-open-outside-organization", open_key["KeyMetadata"]["Arn"], "") in kinds
     assert not any(k[1] == key["Arn"] for k in kinds)  # the shared key names only bob, a member
 

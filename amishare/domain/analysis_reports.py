@@ -17,6 +17,7 @@ from amishare.errors import AwsError
 from amishare.store import images as image_store
 from amishare.store import kms as kms_store
 from amishare.store import organizations as org_store
+from amishare.store import snapshots as snapshot_store
 
 DEFAULT_PAGE = 50
 _KIND_ORDER = {"public": 0, "account": 1, "organization": 2, "organizational-unit": 3}
@@ -196,6 +197,25 @@ def _image_findings(ctx, image, org_id: str | None, iam_allows) -> list[dict]:
             if len(parts) >= 2 and parts[1] != org_id:
                 out.append(_finding("shared-outside-organization", "AWS::EC2::Image", image_id,
                                     f"launch permission for {_label(kind, grantee)} of another organization"))
+    return out + _snapshot_findings(ctx, image, org_id)
+
+
+def _snapshot_findings(ctx, image, org_id: str | None) -> list[dict]:
+    """The image's own snapshots that are public or shared (createVolumePermission) outside the organization."""
+    devices = image_store.block_devices(ctx.conn, [image["image_id"]])[image["image_id"]]
+    snapshots = snapshot_store.get_many(ctx.conn, [d["snapshot_id"] for d in devices if d["snapshot_id"]])
+    out = []
+    for snapshot_id, row in sorted(snapshots.items()):
+        if row["owner_id"] != ctx.account_id:
+            continue
+        if row["is_public"]:
+            out.append(_finding("public-snapshot", "AWS::EC2::Snapshot", snapshot_id,
+                                f"the snapshot behind {image['image_id']} is public"))
+        for grantee in snapshot_store.permissions(ctx.conn, snapshot_id):
+            membership = organizations.principal_org(ctx.conn, grantee)
+            if org_id is None or membership is None or membership.org_id != org_id:
+                out.append(_finding("snapshot-shared-outside-organization", "AWS::EC2::Snapshot", snapshot_id,
+                                    f"createVolumePermission for account {grantee}, outside the organization", grantee))
     return out
 
 
