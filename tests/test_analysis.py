@@ -5,18 +5,12 @@ import json
 import subprocess
 import sys
 
-import pytest
-
-from amishare.analysis_cli import client as analysis_client
-from test_images import error_code, register, snapshot_of_new_volume
+from test_images import error_code, register
 from test_kms import encrypted_image, policy_with
 
 
-def analysis(server, account):
-    return analysis_client(region=server.region, endpoint=server.endpoint) if account is None else _client(server, account)
-
-
 def _client(server, account):
+    """A boto3 client of amishare's own `amishare` service for the account."""
     import botocore.config
 
     from amishare.models import OWN_MODELS

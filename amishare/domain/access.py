@@ -51,7 +51,8 @@ def can_launch(ctx, image) -> bool:
         if grant is None:
             trace.note(ctx, "launch-permission", trace.DENIED,
                        f"no launch permission of {image['image_id']} reaches account {ctx.account_id} "
-                       "(not its account, organization or any OU on its path), and the image is not public")
+                       "(not its account, organization or any OU on its path), and the image is not public",
+                       ErrorCode="InvalidAMIID.NotFound")
         else:
             trace.note(ctx, "launch-permission", trace.ALLOWED, _grant_words(grant, image),
                        Source=f"{grant[0]} {grant[1]}")

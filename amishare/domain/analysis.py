@@ -93,10 +93,11 @@ def explain(ctx, image_id: str, principal_ref: str | None, iam_allows: IamCheck)
             "Decisions": decisions}
 
 
-def decide(sctx, image, action: str, iam_allows: IamCheck, record: bool = True) -> tuple[bool, list]:
+def decide(sctx, image, action: str, iam_allows: IamCheck) -> tuple[bool, list]:
     """Whether the subject of `sctx` may `action` the image, and the steps that decided, in
-    the order the call takes them: IAM, the launch permission, then the operation's checks."""
-    steps = trace.start(sctx) if record else None
+    the order the call takes them: IAM, the launch permission, then the operation's checks
+    (all of them, so the chain shows every reason, not only the first)."""
+    steps = trace.start(sctx)
     sctx.memo.pop("grantees", None)
     allowed = iam_allows(sctx, action, image)
     visible = access.can_launch(sctx, image)
@@ -109,15 +110,11 @@ def decide(sctx, image, action: str, iam_allows: IamCheck, record: bool = True) 
     else:
         devices = image_store.block_devices(sctx.conn, [image["image_id"]])[image["image_id"]]
         checks = images.copy_checks(sctx, image, devices)
-    if visible or record:
-        allowed = trace.explain(sctx, checks) and allowed
-    if not visible:
-        trace.note(sctx, "launch-permission", trace.DENIED, "the image does not exist for this principal",
-                   ErrorCode="InvalidAMIID.NotFound")
+    allowed = trace.explain(sctx, checks) and allowed
     if action == LAUNCH and image["deprecation_time"] is not None and image["deprecation_time"] <= sctx.now:
         trace.note(sctx, "deprecation", trace.ALLOWED, "the image is deprecated: launching from it is still allowed")
     sctx.memo.pop("trace", None)
-    return allowed, steps or []
+    return allowed, steps
 
 
 def first_refusal(steps: list) -> tuple[str, str]:
