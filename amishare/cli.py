@@ -1,4 +1,5 @@
-"""Command line: `amishare serve`, `amishare accounts ...` and `amishare users ...`."""
+"""Command line: `amishare serve`, `amishare accounts ...`, `amishare users ...`, import and
+export, and the access analysis commands (`amishare explain ...`, `analysis_cli.py`)."""
 
 import argparse
 import contextlib
@@ -325,6 +326,10 @@ def parser() -> argparse.ArgumentParser:
     exporting.add_argument("--kind", required=True, choices=["images", "snapshots", "launch-permissions"])
     exporting.add_argument("--out", required=True, help="the file to write")
     exporting.set_defaults(run=_export)
+
+    from amishare.analysis_cli import add_commands
+
+    add_commands(commands)
     return root
 
 

@@ -1,6 +1,9 @@
-"""botocore's service models: the single description of every wire shape."""
+"""botocore's service models: the single description of every wire shape. amishare's own
+service (access analysis, `amishare`) is described the same way, in `service_models/`,
+so that its parsing, serialization and clients (botocore with AWS_DATA_PATH) work alike."""
 
 from functools import lru_cache
+from pathlib import Path
 
 import botocore.loaders
 from botocore.model import ServiceModel
@@ -8,7 +11,10 @@ from botocore.model import ServiceModel
 
 @lru_cache(maxsize=None)
 def _loader() -> botocore.loaders.Loader:
-    return botocore.loaders.Loader()
+    return botocore.loaders.Loader(extra_search_paths=[str(OWN_MODELS)])
+
+
+OWN_MODELS = Path(__file__).resolve().parent / "service_models"
 
 
 @lru_cache(maxsize=None)

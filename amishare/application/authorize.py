@@ -1,53 +1,7 @@
-"""The authorization step: may this principal perform this operation's action
-on the resources it names? Decided once per call, before the handler runs, by
-the one evaluation in `domain/authz.py`."""
+"""The authorization step of every call. Its rule lives beside the operations it
+authorizes (`services/authorization.py`), so that access analysis asks the very same
+function what it would decide."""
 
-from amishare.domain import access, authz
-from amishare.domain.resources import Resource, request_tags
-from amishare.errors import AwsError
-from amishare.services import Operation
+from amishare.services.authorization import authorize, refusal
 
-def authorize(ctx, operation: Operation, params: dict) -> None:
-    if operation.authorizes_itself:
-        return
-    principal = ctx.principal
-    levels = authz.scp_levels(ctx.conn, principal)
-    if principal.is_root and levels is None and not operation.resource_policies:
-        return  # the account's root user, bound by no SCP and no resource policy: nothing to evaluate
-    resources = operation.resources(ctx, params) if operation.resources else []
-    extra = _requested_tags(params)
-    if operation.context:
-        extra.update(operation.context(ctx, params))
-    context = authz.request_context(ctx.conn, principal, ctx.region, ctx.now, ctx.source_ip, ctx.secure_transport,
-                                    extra, access.caller_org(ctx))
-    for resource in resources or [Resource("*")]:
-        target = authz.Target(operation.action, resource.arn, resource.account_id, resource.policy,
-                              resource.policy_required, resource.grants_allow(principal, operation.action))
-        decision = authz.decide(ctx.conn, principal, target, {**context, **resource.context}, levels)
-        if not decision.allowed:
-            raise refusal(ctx, operation, resource.arn, decision, context)
-
-
-def _requested_tags(params: dict) -> dict:
-    """aws:RequestTag/… and aws:TagKeys for the tags a call asks for (Tags, or TagSpecifications)."""
-    tags = list(params.get("Tags") or []) if isinstance(params.get("Tags"), list) else []
-    for spec in params.get("TagSpecifications") or []:
-        if isinstance(spec, dict):
-            tags.extend(spec.get("Tags") or [])
-    return request_tags(tags)
-
-
-def refusal(ctx, operation: Operation, resource: str, decision: authz.Decision, context: dict) -> AwsError:
-    """The refusal in the called service's words: EC2 answers UnauthorizedOperation with an
-    encoded message (decoded by sts:DecodeAuthorizationMessage), IAM and STS AccessDenied,
-    JSON services AccessDeniedException."""
-    action = operation.action
-    said = f"User: {ctx.principal.arn} is not authorized to perform: {action} on resource: {resource} " \
-           f"{decision.reason(action)}"
-    if operation.service == "ec2":
-        encoded = authz.encode_message(ctx, action, resource, decision, context)
-        return AwsError("UnauthorizedOperation", "You are not authorized to perform this operation. "
-                        f"{said}. Encoded authorization failure message: {encoded}", 403)
-    if operation.service in ("iam", "sts"):
-        return AwsError("AccessDenied", said, 403)
-    return AwsError("AccessDeniedException", said, 400)
+__all__ = ["authorize", "refusal"]

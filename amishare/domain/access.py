@@ -6,7 +6,7 @@ public, and every principal it was shared with. Every caller of the domain
 goes through these functions.
 """
 
-from amishare.domain import ids, organizations
+from amishare.domain import ids, organizations, trace
 from amishare.errors import AwsError
 from amishare.store import images as image_store
 
@@ -38,12 +38,45 @@ def visible_condition(ctx):
     return image_store.owned_by([ctx.account_id]) | image_store.public() | image_store.granted_to(caller_grantees(ctx))
 
 
-def can_launch(ctx, image) -> bool:
+def launch_grant(ctx, image) -> tuple[str, str] | None:
+    """Why the caller may see and launch the image: ("owner", account), ("public", "all"), or the
+    launch permission that reaches it, (grantee type, grantee), the most specific first (its
+    account, then the deepest OU on its path, then its organization); None when nothing does."""
     if image["owner_id"] == ctx.account_id:
-        return True
+        return "owner", ctx.account_id
     if image["is_public"]:
-        return True
-    return image_store.has_grant(ctx.conn, image["image_id"], caller_grantees(ctx))
+        return "public", "all"
+    grantees = caller_grantees(ctx)
+    found = image_store.granted_among(ctx.conn, image["image_id"], grantees)
+    order = {("account", ctx.account_id): 0}
+    order.update({g: i for i, g in enumerate(reversed(grantees[1:]), 1)})  # deepest OU, …, the organization
+    return min(found, key=lambda g: order.get(g, len(order))) if found else None
+
+
+def can_launch(ctx, image) -> bool:
+    grant = launch_grant(ctx, image)
+    if trace.active(ctx):
+        if grant is None:
+            trace.note(ctx, "launch-permission", trace.DENIED,
+                       f"no launch permission of {image['image_id']} reaches account {ctx.account_id} "
+                       "(not its account, organization or any OU on its path), and the image is not public",
+                       ErrorCode="InvalidAMIID.NotFound")
+        else:
+            trace.note(ctx, "launch-permission", trace.ALLOWED, _grant_words(grant, image),
+                       Source=f"{grant[0]} {grant[1]}")
+    return grant is not None
+
+
+def _grant_words(grant, image) -> str:
+    kind, value = grant
+    if kind == "owner":
+        return f"account {value} owns {image['image_id']}"
+    if kind == "public":
+        return f"{image['image_id']} is public"
+    return {"account": f"launch permission for account {value}",
+            "organization": f"launch permission for organization {value}",
+            "organizational-unit": f"launch permission for organizational unit {value} (on the account's path)",
+            }.get(kind, f"launch permission {kind} {value}")
 
 
 def find_visible(ctx, image_id: str, region: str | None = None):

@@ -56,6 +56,9 @@ class Decision:
     explicit_deny: bool = False
     decided_by: str | None = None  # the kind of policy that denied (or was missing)
     matched: list = field(default_factory=list)  # (kind, policy id or name, statement) that decided
+    # With decide(explain=True): every statement that applied, {"PolicyType", "PolicyId", "Sid",
+    # "Effect"}, and the KMS grants that allowed ({"PolicyType": "grant", "PolicyId": grant id}).
+    because: list = field(default_factory=list)
 
     def reason(self, action: str) -> str:
         """AWS's words for why a request was denied ("" when it wasn't)."""
@@ -87,9 +90,48 @@ def scp_levels(conn, principal: Principal):
     return organizations.scp_levels(conn, principal.account_id)
 
 
-def decide(conn, principal: Principal, target: Target, context: dict, levels=None) -> Decision:
+def decide(conn, principal: Principal, target: Target, context: dict, levels=None, explain: bool = False,
+           grant_ids: tuple = ()) -> Decision:
     """Allow or deny `principal` the target's action on its resource. `levels` are the
-    principal's SCP levels (`scp_levels`), read by the caller once per call."""
+    principal's SCP levels (`scp_levels`), read by the caller once per call. With `explain`,
+    the decision also lists the statements (and `grant_ids`, the grants) it was made from:
+    the verdict is the same either way, explaining only adds what the engine looked at."""
+    decision = _decide(conn, principal, target, context, levels)
+    if explain:
+        decision.because = _statements_applying(conn, principal, target, context, levels) + [
+            {"PolicyType": "grant", "PolicyId": grant_id, "Sid": "", "Effect": policy.ALLOW} for grant_id in grant_ids]
+    return decision
+
+
+def _ref(kind: str, policy_id: str, statement) -> dict:
+    sid = statement.sid if isinstance(statement, policy.Statement) else (statement or {}).get("Sid")
+    effect = statement.effect if isinstance(statement, policy.Statement) else (statement or {}).get("Effect")
+    return {"PolicyType": kind, "PolicyId": policy_id or "", "Sid": sid or "", "Effect": effect or ""}
+
+
+def _statements_applying(conn, principal: Principal, target: Target, context: dict, levels) -> list[dict]:
+    """The statements of every policy `_decide` consulted that apply to the request."""
+    out = []
+    if levels is not None:
+        _, statements = organizations.evaluate_scps(levels, target.action, target.resource, context)
+        out += [_ref(SCP, s.policy_id, s.statement) for s in statements]
+    request = policy.Request(principal.account_id, target.action, target.resource, context,
+                             iam.principal_arns(conn, principal))
+    if principal.is_root:
+        out.append({"PolicyType": "root user", "PolicyId": principal.arn, "Sid": "", "Effect": policy.ALLOW})
+    else:
+        governing = _governing(conn, principal)
+        for index, document in enumerate(governing.identity):
+            out += [_ref(IDENTITY, f"identity policy {index + 1}", st) for st in policy.matching_statements(document, request)]
+        for kind, limit in ((BOUNDARY, governing.boundary), (SESSION, governing.session)):
+            if limit is not None:
+                out += [_ref(kind, kind, st) for st in policy.matching_statements(limit, request)]
+    if target.resource_policy is not None:
+        out += [_ref(RESOURCE, target.resource, st) for st in policy.matching_statements(target.resource_policy, request)]
+    return out
+
+
+def _decide(conn, principal: Principal, target: Target, context: dict, levels) -> Decision:
     if levels is not None:
         verdict, statements = organizations.evaluate_scps(levels, target.action, target.resource, context)
         if verdict != policy.ALLOW:

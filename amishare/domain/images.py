@@ -4,7 +4,7 @@ import dataclasses
 import re
 
 from amishare.domain import access, authz, catalog, ids, keys, lifecycle, ownership, pagination, productcodes, tags
-from amishare.domain import resources
+from amishare.domain import resources, trace
 from amishare.domain import allowed_images, guardrails, recycle_bin, sharing
 from amishare.domain import snapshots as snapshot_domain
 from amishare.domain import volumes as volume_domain
@@ -199,6 +199,50 @@ def create_image(ctx, instance_id, name, description, no_reboot, mappings_overri
     return image_id
 
 
+def copy_checks(ctx, source, devices) -> list:
+    """What CopyImage requires of a source image the caller can see, beyond the launch permission
+    and IAM (`trace` checks): an available image, snapshots its owner can still read, each
+    encryption key usable by EBS for the caller, no product code on another account's image, and
+    every snapshot readable by the caller (shared with it). Access analysis runs the same list."""
+    source_id = source["image_id"]
+    found: dict = {}
+
+    def available():
+        if lifecycle.settled(source, ctx.now) != "available":
+            raise AwsError("InvalidAMIID.Unavailable", f"The image id '[{source_id}]' is not available for copying.")
+
+    def storage():
+        found.update(ownership.image_storage(ctx, source, devices))
+        return found
+
+    def encryption_keys():
+        for snapshot in found.values():
+            if snapshot["encrypted"]:
+                keys.check_use(ctx, snapshot["kms_key_id"], source_id)
+
+    def product_codes():
+        if store.product_codes(ctx.conn, [source_id])[source_id] and source["owner_id"] != ctx.account_id:
+            raise AwsError("InvalidRequest",
+                           f"You can't copy {source_id}: it has a product code and belongs to another account. "
+                           "Launch an instance from it and create an AMI from the instance instead.")
+
+    def snapshot_permissions():
+        unreadable = [s["snapshot_id"] for s in found.values() if not ownership.snapshot_readable(ctx, s)]
+        if unreadable:
+            trace.note(ctx, "snapshot-permission", trace.DENIED,
+                       f"no createVolumePermission of {', '.join(sorted(unreadable))} reaches account {ctx.account_id}")
+            raise AwsError("InvalidRequest", "You do not have permission to access the storage of this ami")
+
+    return [
+        ("image-state", "the image is available (not disabled, pending or failed)", available),
+        ("snapshots", "the image's owner can read every snapshot behind it", storage),
+        ("kms-key", "EBS may use every key of the image's encrypted snapshots for the copying account", encryption_keys),
+        ("product-codes", "the image has no product code, or belongs to the copying account", product_codes),
+        ("snapshot-permission", "the copying account may read every snapshot (owner, public or createVolumePermission)",
+         snapshot_permissions),
+    ]
+
+
 def copy_image(ctx, params) -> str:
     source_region = check_region(params["SourceRegion"])
     source_id = params["SourceImageId"]
@@ -213,21 +257,10 @@ def copy_image(ctx, params) -> str:
                                "The client token you have provided is associated with a request with different parameters.")
             return previous["result"]
     source = access.find_visible(ctx, source_id, region=source_region)
-    if lifecycle.settled(source, ctx.now) != "available":
-        raise AwsError("InvalidAMIID.Unavailable", f"The image id '[{source_id}]' is not available for copying.")
     devices = store.block_devices(ctx.conn, [source_id])[source_id]
     volume_domain.check_mapping_count(len(devices))
-    snapshot_rows = ownership.image_storage(ctx, source, devices)
-    for snapshot in snapshot_rows.values():
-        if snapshot["encrypted"]:
-            keys.check_use(ctx, snapshot["kms_key_id"], source_id)
+    snapshot_rows = trace.enforce(copy_checks(ctx, source, devices))["snapshots"]
     codes = store.product_codes(ctx.conn, [source_id])[source_id]
-    if codes and source["owner_id"] != ctx.account_id:
-        raise AwsError("InvalidRequest",
-                       f"You can't copy {source_id}: it has a product code and belongs to another account. "
-                       "Launch an instance from it and create an AMI from the instance instead.")
-    if any(not ownership.snapshot_readable(ctx, s) for s in snapshot_rows.values()):
-        raise AwsError("InvalidRequest", "You do not have permission to access the storage of this ami")
     requested = tags.from_specifications(params.get("TagSpecifications"), {"image", "snapshot"})
     encrypt = bool(params.get("Encrypted"))
     if params.get("KmsKeyId") and not encrypt:
@@ -307,13 +340,7 @@ def describe_images(ctx, params):
     if image_ids:
         # Unknown or invisible ids are an error; the other criteria then narrow the set quietly.
         rows = access.visible_by_ids(ctx, list(dict.fromkeys(image_ids)))
-        if allowed_images.enforced(ctx):
-            # Images outside the Allowed AMIs criteria are not discoverable.
-            codes = store.product_codes(ctx.conn, [r["image_id"] for r in rows])
-            hidden = [r["image_id"] for r in rows
-                      if not allowed_images.is_allowed(ctx, r, [c["product_code"] for c in codes[r["image_id"]]])]
-            if hidden:
-                raise ids.not_found("ami", hidden)
+        check_discoverable(ctx, rows)
         narrowing = access.narrowing_conditions(ctx, owners, executable)
         if narrowing or query.conditions:
             rows = query.select([(("ids", image_ids), [access.visible_condition(ctx)] + narrowing)])
@@ -326,6 +353,16 @@ def describe_images(ctx, params):
     if allowed_images.enforced(ctx):
         hidden.append(allowed_images.condition(ctx))
     return query.run(access.describe_branches(ctx, owners, executable), hidden)
+
+
+def check_discoverable(ctx, rows) -> None:
+    """Images outside the caller's Allowed AMIs criteria are not discoverable: NotFound."""
+    if allowed_images.enforced(ctx):
+        codes = store.product_codes(ctx.conn, [r["image_id"] for r in rows])
+        hidden = [r["image_id"] for r in rows
+                  if not allowed_images.is_allowed(ctx, r, [c["product_code"] for c in codes[r["image_id"]]])]
+        if hidden:
+            raise ids.not_found("ami", hidden)
 
 
 def details(ctx, rows):

@@ -3,7 +3,7 @@
 import json
 import secrets
 
-from amishare.domain import access, allowed_images, ids, keys, lifecycle, ownership, productcodes, tags
+from amishare.domain import access, allowed_images, ids, keys, lifecycle, ownership, productcodes, tags, trace
 from amishare.domain import volumes as volume_domain
 from amishare.domain.listing import Listing, owned
 from amishare.domain.regions import check_zone
@@ -45,17 +45,10 @@ def run_instances(ctx, params):
         if existing:
             return existing
     image = access.find_visible(ctx, image_id)
-    allowed_images.check_launch(ctx, image)
-    if lifecycle.settled(image, ctx.now) != "available":
-        raise AwsError("InvalidAMIID.Unavailable", f"The image id '[{image_id}]' is not available (state: "
-                                                   f"{lifecycle.settled(image, ctx.now)}).")
+    checks, devices = launch_checks(ctx, image)
+    storage = trace.enforce(checks)["snapshots"]
     zone = check_zone(ctx, (params.get("Placement") or {}).get("AvailabilityZone"))
     requested = tags.from_specifications(params.get("TagSpecifications"), {"instance", "volume"})
-    devices = image_store.block_devices(ctx.conn, [image_id])[image_id]
-    storage = ownership.image_storage(ctx, image, devices)
-    for device in devices:
-        if device["encrypted"] and not device["no_device"]:
-            keys.check_use(ctx, device["kms_key_id"], image_id)
     volume_domain.check_mapping_count(len(params.get("BlockDeviceMappings") or ()))
     overrides = {m.get("DeviceName"): m for m in params.get("BlockDeviceMappings") or ()}
     volumes_each = len(_volume_devices(devices, overrides))
@@ -87,6 +80,34 @@ def run_instances(ctx, params):
             tags.apply(ctx, row["instance_id"], "instance", ctx.account_id, requested["instance"])
     image_store.update_image(ctx.conn, image_id, last_launched_at=ctx.now)
     return store.by_reservation(ctx.conn, reservation_id)
+
+
+def launch_checks(ctx, image) -> tuple[list, list]:
+    """What RunInstances requires of an image the caller can see, beyond the launch permission
+    and IAM (`trace` checks), with the image's block devices: the Allowed AMIs settings, an
+    available image (a disabled one is not), snapshots its owner can still read, and, for each
+    encrypted volume, a KMS key EBS may use for the caller. Access analysis runs the same list."""
+    image_id = image["image_id"]
+    devices = image_store.block_devices(ctx.conn, [image_id])[image_id]
+    checks = [
+        ("allowed-images", "the Allowed AMIs settings of the launching account allow the image",
+         lambda: allowed_images.check_launch(ctx, image)),
+        ("image-state", "the image is available (not disabled, pending or failed)", lambda: check_available(ctx, image)),
+        ("snapshots", "the image's owner can read every snapshot behind it",
+         lambda: ownership.image_storage(ctx, image, devices)),
+    ]
+    for device in devices:
+        if device["encrypted"] and not device["no_device"]:
+            checks.append(("kms-key", f"EBS may use the KMS key {device['kms_key_id']} for the launching account",
+                           lambda key=device["kms_key_id"]: keys.check_use(ctx, key, image_id)))
+    return checks, devices
+
+
+def check_available(ctx, image) -> None:
+    state = lifecycle.settled(image, ctx.now)
+    if state != "available":
+        raise AwsError("InvalidAMIID.Unavailable", f"The image id '[{image['image_id']}]' is not available (state: "
+                                                   f"{state}).")
 
 
 def _volume_devices(devices, overrides) -> list[tuple[dict, dict]]:

@@ -6,7 +6,7 @@ import re
 import secrets
 import uuid
 
-from amishare.domain import authz, organizations, pagination, policy
+from amishare.domain import authz, organizations, pagination, policy, trace
 from amishare.domain.resources import Resource
 from amishare.errors import AwsError
 from amishare.store import kms as store
@@ -108,17 +108,36 @@ def decide(ctx, key_row, action: str, via_ec2: bool = False, extra: dict | None 
     """Allow, Deny or NotApplicable for the caller doing `action` on the key, as the one evaluation
     (domain/authz.py) decides it: the key policy (or, unless `grants` is false, a grant) with the
     caller's own policies and SCPs; `extra` are condition keys of the request (grant_context)."""
-    resource = as_resource(ctx, key_row, via_ec2)
-    target = authz.Target(action, resource.arn, resource.account_id, resource.policy, resource.policy_required,
-                          grants and resource.grants_allow(ctx.principal, action))
-    context = {**authz.request_context(ctx.conn, ctx.principal, ctx.region, ctx.now, ctx.source_ip,
-                                       ctx.secure_transport), **resource.context, **(extra or {})}
-    if via_ec2 and action in GRANT_ACTIONS:
-        context["kms:grantisforawsresource"] = ["true"]  # EBS manages grants on the caller's behalf
-    decision = authz.decide(ctx.conn, ctx.principal, target, context, authz.scp_levels(ctx.conn, ctx.principal))
+    return verdict(decision(ctx, key_row, action, via_ec2, extra, grants))
+
+
+def verdict(decision: authz.Decision) -> str:
     if decision.allowed:
         return policy.ALLOW
     return policy.DENY if decision.explicit_deny else policy.NOT_APPLICABLE
+
+
+def decision(ctx, key_row, action: str, via_ec2: bool = False, extra: dict | None = None,
+             grants: bool = True) -> authz.Decision:
+    """The decision itself; while an explanation is recorded, with the key policy statements
+    (by Sid), the caller's own statements and SCP statements, and the grants it was made from."""
+    # EBS asks about several actions on one key in one call: what they share is read once per call.
+    memo = ctx.memo.setdefault("kms-decisions", {})
+    if (key_row["key_id"], via_ec2) not in memo:
+        memo[(key_row["key_id"], via_ec2)] = as_resource(ctx, key_row, via_ec2)
+    if "request" not in memo:
+        memo["request"] = (authz.request_context(ctx.conn, ctx.principal, ctx.region, ctx.now, ctx.source_ip,
+                                                 ctx.secure_transport), authz.scp_levels(ctx.conn, ctx.principal))
+    resource = memo[(key_row["key_id"], via_ec2)]
+    request_context, levels = memo["request"]
+    granting = resource.granting(ctx.principal, action) if grants else []
+    target = authz.Target(action, resource.arn, resource.account_id, resource.policy, resource.policy_required,
+                          bool(granting))
+    context = {**request_context, **resource.context, **(extra or {})}
+    if via_ec2 and action in GRANT_ACTIONS:
+        context["kms:grantisforawsresource"] = ["true"]  # EBS manages grants on the caller's behalf
+    return authz.decide(ctx.conn, ctx.principal, target, context, levels, explain=trace.active(ctx),
+                        grant_ids=tuple(granting))
 
 
 def as_resource(ctx, key_row, via_ec2: bool = False) -> Resource:
@@ -130,7 +149,7 @@ def as_resource(ctx, key_row, via_ec2: bool = False) -> Resource:
         constrained = bool(json.loads(grant["grant_constraints"] or "{}"))
         operations = [op for op in json.loads(grant["operations"])
                       if not constrained or op in UNCONSTRAINED_OPERATIONS or op == "CreateGrant"]
-        grants.append((grant["grantee_principal"], frozenset(f"kms:{op}" for op in operations)))
+        grants.append((grant["grantee_principal"], frozenset(f"kms:{op}" for op in operations), grant["grant_id"]))
     context = {"kms:calleraccount": [ctx.account_id]}
     if via_ec2:
         context["kms:viaservice"] = [f"ec2.{key_row['region']}.amazonaws.com"]
@@ -548,12 +567,22 @@ def check_ebs_use(ctx, arn: str, image_id: str | None = None) -> None:
     row = store.key(ctx.conn, match.group(4)) if match and match.group(3) == "key" else None
     subject = f" needed by {image_id}" if image_id else ""
     if row is None:
+        trace.note(ctx, "kms-key", trace.DENIED, f"the KMS key {arn} does not exist", Source=arn)
         raise AwsError("InvalidParameterValue", f"The KMS key {arn}{subject} does not exist.")
     if row["key_state"] != "Enabled":
         state = "disabled" if row["key_state"] == "Disabled" else "pending deletion"
+        trace.note(ctx, "kms-key", trace.DENIED, f"the KMS key {arn} is {state}", Source=arn)
         raise AwsError("IncorrectState", f"The KMS key {arn}{subject} is {state}, so its snapshots can't be used.")
-    decisions = {action: decide(ctx, row, action, via_ec2=True) for action in EBS_OPERATIONS}
-    if policy.DENY in decisions.values() or decisions["kms:DescribeKey"] != policy.ALLOW:
+    decisions = {action: decision(ctx, row, action, via_ec2=True) for action in EBS_OPERATIONS}
+    verdicts = {action: verdict(d) for action, d in decisions.items()}
+    usable = policy.DENY not in verdicts.values() and verdicts["kms:DescribeKey"] == policy.ALLOW
+    if trace.active(ctx):
+        for action, made in decisions.items():
+            words = {policy.ALLOW: "allowed", policy.DENY: "explicitly denied"}.get(verdicts[action], "not allowed")
+            trace.note(ctx, "kms-key", trace.ALLOWED if made.allowed else trace.DENIED,
+                       f"{action} on {arn} for EBS: {words}" + (f" ({made.reason(action)})" if not made.allowed else ""),
+                       Source=arn, Action=action, Statements=made.because)
+    if not usable:
         raise AwsError(
             "UnauthorizedOperation",
             f"You are not authorized to use the KMS key {arn}{subject}. The key owner must allow account "

@@ -176,6 +176,7 @@ class Statement:
     not_resource: bool
     conditions: tuple
     resource_variables: bool = False
+    sid: str | None = None  # for explanations: which statement decided
 
 
 @dataclass(frozen=True)
@@ -400,7 +401,7 @@ def _statement(raw, principals: str, resource_required: bool = True, variables: 
     if variables:
         resources = tuple(_template(r) for r in resources)
     return Statement(raw["Effect"], who, named == ["NotPrincipal"], actions, not_action, resources, not_resource,
-                     conditions, any(isinstance(r, Template) for r in resources))
+                     conditions, any(isinstance(r, Template) for r in resources), raw.get("Sid"))
 
 
 def _pair(raw: dict, name: str, negated: str) -> tuple[tuple, bool]:
@@ -555,6 +556,12 @@ def evaluate(document, request: Request) -> str:
                 return DENY
             decision = ALLOW
     return decision
+
+
+def matching_statements(document, request: Request) -> list[Statement]:
+    """The statements of the document that apply to the request (what evaluate() decided from)."""
+    compiled = document if isinstance(document, Policy) else _compiled(document)
+    return [st for st in compiled.statements if _statement_applies(st, request)]
 
 
 def matching(document, request: Request) -> list[tuple[int, str]]:

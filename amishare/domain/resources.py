@@ -24,11 +24,15 @@ class Resource:
     context: dict = field(default_factory=dict)  # lower-cased condition keys -> values
     policy: dict | None = None  # its resource policy (a KMS key policy), parsed
     policy_required: bool = False  # that policy is the only authority over the resource (KMS keys)
-    grants: tuple = ()  # (grantee principal, frozenset of actions) pairs (KMS grants)
+    grants: tuple = ()  # (grantee principal, frozenset of actions, grant id) (KMS grants)
+
+    def granting(self, principal, action: str) -> list[str]:
+        """The ids of the grants that allow `principal` the action."""
+        names = {principal.arn, principal.account_id} if principal.is_root else {principal.arn}
+        return [grant_id for grantee, actions, grant_id in self.grants if grantee in names and action in actions]
 
     def grants_allow(self, principal, action: str) -> bool:
-        names = {principal.arn, principal.account_id} if principal.is_root else {principal.arn}
-        return any(grantee in names and action in actions for grantee, actions in self.grants)
+        return bool(self.granting(principal, action))
 
 
 def everything() -> Resource:

@@ -8,7 +8,7 @@ from amishare.errors import AwsError, validation_error
 from amishare.models import operation_model, service_model
 from amishare.protocol import constraints, documented_limits, jsonproto, query, restjson, xml
 
-SERVICES = ("ec2", "sts", "kms", "organizations", "iam", "rbin")
+SERVICES = ("ec2", "sts", "kms", "organizations", "iam", "rbin", "amishare")
 
 # Authentication failures, per protocol family: (code, HTTP status).
 _AUTH_ERRORS = {
@@ -54,7 +54,7 @@ _AUTH_MESSAGES = {
 
 
 _JSON_VALIDATION = {"organizations": "InvalidInputException", "kms": "ValidationException",
-                    "rbin": "ValidationException"}
+                    "rbin": "ValidationException", "amishare": "ValidationException"}
 
 
 @dataclass(frozen=True)

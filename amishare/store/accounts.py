@@ -1,4 +1,4 @@
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from amishare.store.schema import access_keys, accounts
 
@@ -7,8 +7,11 @@ def insert_account(conn, **values) -> None:
     conn.execute(insert(accounts).values(**values))
 
 
+_ACCOUNT = select(accounts).where(accounts.c.account_id == bindparam("account_id"))
+
+
 def get_account(conn, account_id: str):
-    return conn.execute(select(accounts).where(accounts.c.account_id == account_id)).mappings().first()
+    return conn.execute(_ACCOUNT, {"account_id": account_id}).mappings().first()
 
 
 def list_accounts(conn):

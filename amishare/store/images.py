@@ -152,9 +152,9 @@ def select_branches(conn, region, branches, conditions, after=None, limit=None):
 _BY_IDS = select(images).where(c.image_id.in_(bindparam("ids", expanding=True)), c.region == bindparam("region")).order_by(c.image_id)
 _BLOCK_DEVICES = select(bdm).where(bdm.c.image_id.in_(bindparam("ids", expanding=True))).order_by(bdm.c.image_id, bdm.c.position)
 _PRODUCT_CODES = select(pc).where(pc.c.image_id.in_(bindparam("ids", expanding=True)))
-_HAS_GRANT = select(literal(1)).where(
+_GRANTED = select(lp.c.grantee_type, lp.c.grantee).where(
     lp.c.image_id == bindparam("image_id"), lp.c.grantee_type == bindparam("grantee_type"),
-    lp.c.grantee.in_(bindparam("grantees", expanding=True))).limit(1)
+    lp.c.grantee.in_(bindparam("grantees", expanding=True)))
 
 
 def get_many_in_region(conn, region, image_ids):
@@ -247,16 +247,16 @@ def launch_permissions(conn, image_id):
     return conn.execute(query).mappings().all()
 
 
-def has_grant(conn, image_id, grantees) -> bool:
-    """Exact primary-key probes, one per grantee type the caller is reached through."""
+def granted_among(conn, image_id, grantees) -> list[tuple[str, str]]:
+    """Which of `grantees` the image grants: primary-key probes, one per grantee type."""
     by_type: dict[str, list] = {}
     for grantee_type, grantee in grantees:
         by_type.setdefault(grantee_type, []).append(grantee)
+    found = []
     for grantee_type, values in by_type.items():
         params = {"image_id": image_id, "grantee_type": grantee_type, "grantees": values}
-        if conn.execute(_HAS_GRANT, params).first() is not None:
-            return True
-    return False
+        found.extend((row.grantee_type, row.grantee) for row in conn.execute(_GRANTED, params))
+    return found
 
 
 def add_launch_permissions(conn, image_id, region, grantees, now) -> None:

@@ -48,8 +48,13 @@ def delete_alias(conn, account_id, region, alias_name):
     conn.execute(delete(t).where(t.c.account_id == account_id, t.c.region == region, t.c.alias_name == alias_name))
 
 
+_KEY_GRANTS = select(kms_grants).where(kms_grants.c.key_id == bindparam("key_id")).order_by(kms_grants.c.grant_id)
+
+
 def grants(conn, key_id, grant_id=None, grantee=None, after=None, limit=None):
     t = kms_grants
+    if grant_id is None and grantee is None and after is None and limit is None:
+        return conn.execute(_KEY_GRANTS, {"key_id": key_id}).mappings().all()  # every grant of the key (authorization)
     query = select(t).where(t.c.key_id == key_id)
     if grant_id is not None:
         query = query.where(t.c.grant_id == grant_id)

@@ -55,6 +55,15 @@ def members(conn, org_id=None, parent_id=None, after=None, limit=None):
     return paging.page(conn, query, t.c.account_id, after, limit)
 
 
+def members_under(conn, org_id, path_prefix, after=None, limit=None):
+    """The accounts in an OU and every OU below it (their parent's path starts with the OU's),
+    in account id order: the OUs by the (org_id, path) index, their accounts by the parent index."""
+    t, units = org_accounts, org_units
+    inside = select(units.c.node_id).where(units.c.org_id == org_id, units.c.path >= path_prefix,
+                                            units.c.path < path_prefix + "\uffff")
+    return paging.page(conn, select(t).where(t.c.parent_id.in_(inside)), t.c.account_id, after, limit)
+
+
 def count_members(conn, org_id) -> int:
     return conn.execute(select(func.count()).select_from(org_accounts).where(org_accounts.c.org_id == org_id)).scalar_one()
 

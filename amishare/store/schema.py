@@ -357,6 +357,7 @@ org_units = Table(
     Column("path", String(1024), nullable=False),  # ancestors and itself, e.g. "r-ab12/ou-ab12-11111111/"
     Column("created_at", Float, nullable=False),
     Index("ix_org_units_parent", "parent_id", "name"),
+    Index("ix_org_units_org_path", "org_id", "path"),  # an OU's subtree, for access analysis
 )
 
 org_accounts = Table(

@@ -1,4 +1,4 @@
-from sqlalchemy import case, delete, exists, false, insert, literal, select, true, update
+from sqlalchemy import bindparam, case, delete, exists, false, insert, literal, select, true, update
 
 from amishare.store.filters import boolean, integer, match_text, owner_alias, settled_state, state, text, timestamp
 from amishare.store import paging
@@ -53,10 +53,13 @@ def get(conn, snapshot_id):
     return conn.execute(select(snapshots).where(c.snapshot_id == snapshot_id)).mappings().first()
 
 
+_MANY = select(snapshots).where(c.snapshot_id.in_(bindparam("ids", expanding=True)))
+
+
 def get_many(conn, snapshot_ids) -> dict:
     if not snapshot_ids:
         return {}
-    rows = conn.execute(select(snapshots).where(c.snapshot_id.in_(list(snapshot_ids)))).mappings().all()
+    rows = conn.execute(_MANY, {"ids": list(snapshot_ids)}).mappings().all()
     return {r["snapshot_id"]: r for r in rows}
 
 
