@@ -13,12 +13,12 @@ from amishare.store import images as image_store
 
 def caller_grantees(ctx) -> list[tuple[str, str]]:
     """The launch-permission entries through which the caller is reached: its account id, and,
-    evaluated live from the organization tree, its organization and every OU on its path.
-    Read once per call (one indexed lookup), so the answer is consistent within the transaction."""
+    from the organization tree as the call finds it, its organization and every OU on its path
+    (organizations.account_org: one indexed read, remembered until any organization changes)."""
     cached = ctx.memo.get("grantees")
     if cached is None:
         cached = [("account", ctx.account_id)]
-        membership = organizations.principal_org(ctx.conn, ctx.account_id)
+        membership = organizations.principal_org(ctx.conn, ctx.account_id, ctx.principal.org_generation)
         if membership is not None:
             cached.append(("organization", membership.org_arn))
             cached.extend(("organizational-unit", arn) for arn in membership.ou_arns)
@@ -30,11 +30,15 @@ def visible_condition(ctx):
     return image_store.owned_by([ctx.account_id]) | image_store.public() | image_store.granted_to(caller_grantees(ctx))
 
 
-def can_launch(ctx, image) -> bool:
+def can_launch(ctx, image, granted: bool | None = None) -> bool:
+    """`granted`: whether the caller's grantees hold a launch permission on the image, when
+    already read with it (None: look it up)."""
     if image["owner_id"] == ctx.account_id:
         return True
     if image["is_public"]:
         return True
+    if granted is not None:
+        return granted
     return image_store.has_grant(ctx.conn, image["image_id"], caller_grantees(ctx))
 
 
@@ -49,8 +53,8 @@ def find_visible(ctx, image_id: str, region: str | None = None):
 
 def visible_by_ids(ctx, image_ids: list[str]) -> list:
     """The named images, each checked as RunInstances would; any the caller can't see is NotFound."""
-    rows = image_store.get_many_in_region(ctx.conn, ctx.region, image_ids)
-    visible = {r["image_id"]: r for r in rows if can_launch(ctx, r)}
+    rows = image_store.get_many_with_grant(ctx.conn, ctx.region, image_ids, caller_grantees(ctx))
+    visible = {r["image_id"]: r for r in rows if can_launch(ctx, r, bool(r.pop("granted")))}
     missing = [i for i in image_ids if i not in visible]
     if missing:
         raise ids.not_found("ami", missing)

@@ -5,12 +5,15 @@ discover and launch. The account's own images are always allowed.
 launched); `audit-mode` only reports, through ImageAllowed, what `enabled` would do."""
 
 import re
+import threading
+from collections import OrderedDict
 
 from amishare.domain import ids
 from amishare.domain.catalog import MARKETPLACE, AMAZON
 from amishare.errors import AwsError
 from amishare.store import allowed_images as store
 from amishare.store import filters as filter_sql
+from amishare.store import generations
 from amishare.store import images as image_store
 
 ENABLED, AUDIT, DISABLED = "enabled", "audit-mode", "disabled"
@@ -26,12 +29,35 @@ def _invalid(message):
     return AwsError("InvalidParameterValue", message)
 
 
+_KNOWN: OrderedDict = OrderedDict()  # (account, Region, allowed images generation) -> (state, criteria)
+_KNOWN_MAX = 10_000
+_KNOWN_LOCK = threading.Lock()
+
+
 def settings(ctx):
-    """(state, criteria) of the caller's account in the Region; state is `disabled` until enabled."""
+    """(state, criteria) of the caller's account in the Region; state is `disabled` until enabled.
+
+    Read once per call; with the generation read with the caller's credential, remembered in
+    this worker until the account's settings change (store.generations), except by the call
+    that changes them."""
     cached = ctx.memo.get("allowed_images")
     if cached is None:
-        state, criteria = store.get(ctx.conn, ctx.account_id, ctx.region)
-        cached = ctx.memo["allowed_images"] = (state or DISABLED, criteria)
+        generation = ctx.principal.allowed_images_generation
+        if generation is not None and generations.changed_here(ctx.conn, generations.ALLOWED_IMAGES, ctx.account_id):
+            generation = None
+        key = (ctx.account_id, ctx.region, generation)
+        if generation is not None:
+            with _KNOWN_LOCK:
+                cached = _KNOWN.get(key)
+        if cached is None:
+            state, criteria = store.get(ctx.conn, ctx.account_id, ctx.region)
+            cached = (state or DISABLED, criteria)
+            if generation is not None:
+                with _KNOWN_LOCK:
+                    _KNOWN[key] = cached
+                    if len(_KNOWN) > _KNOWN_MAX:
+                        _KNOWN.popitem(last=False)
+        ctx.memo["allowed_images"] = cached
     return cached
 
 
