@@ -66,7 +66,9 @@ def _counting(store):
         @event.listens_for(store.engine, "before_cursor_execute")
         def _count(conn, cursor, statement, *args):
             seen.append(statement)
-    store.engine.dispose()  # connections made from now on are counted
+    store.dispose()  # connections made from now on are counted
+    if hasattr(store, "_held"):  # this version keeps a connection per thread: let it make a new one
+        store._held.conn = None
     return seen
 
 
