@@ -8,6 +8,8 @@ a request (parameter names, actions, targets) is made printable on the way out.
 
 import re
 
+# The characters no document can carry, as the inside of a regular expression's class.
+UNSAFE_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 _UNSAFE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 

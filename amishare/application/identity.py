@@ -1,7 +1,7 @@
 """Who an access key belongs to, read fresh for every request.
 
 The key's row is read on every request (with the principal's name, path and tags,
-in one indexed query), so a deleted or deactivated key, or a deleted role's
+and the generations of the worker's caches, in one indexed query), so a deleted or deactivated key, or a deleted role's
 sessions, stop working at once in every worker; only the decrypted secret is
 remembered, in a bounded cache keyed by the stored ciphertext, so a changed key
 is never served from it.
@@ -41,7 +41,7 @@ class Identities:
                       now: float | None = None) -> Identity | None:
         """The key's secret and principal, or None for an unknown or inactive key, a temporary
         key without its session token, or a long-term key presented with one."""
-        with self.store.transaction(write=False) as conn:
+        with self.store.single_read() as conn:  # one indexed read
             found = iam.credential(conn, access_key_id)
         if found is None or not found.active:
             return None

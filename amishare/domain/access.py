@@ -13,8 +13,8 @@ from amishare.store import images as image_store
 
 def caller_grantees(ctx) -> list[tuple[str, str]]:
     """The launch-permission entries through which the caller is reached: its account id, and,
-    evaluated live from the organization tree, its organization and every OU on its path.
-    Read once per call (one indexed lookup), so the answer is consistent within the transaction."""
+    from the organization tree as the call finds it, its organization and every OU on its path
+    (organizations.account_org: one indexed read, remembered until any organization changes)."""
     cached = ctx.memo.get("grantees")
     if cached is None:
         cached = [("account", ctx.account_id)]
@@ -30,7 +30,7 @@ def caller_org(ctx):
     """The caller's organization and place in it (organizations.principal_org), read once per call
     and shared by whatever needs it (its grantees here, its aws:PrincipalOrg* condition keys)."""
     if "org" not in ctx.memo:
-        ctx.memo["org"] = organizations.principal_org(ctx.conn, ctx.account_id)
+        ctx.memo["org"] = organizations.principal_org(ctx.conn, ctx.account_id, ctx.principal.org_generation)
     return ctx.memo["org"]
 
 
@@ -53,7 +53,11 @@ def launch_grant(ctx, image) -> tuple[str, str] | None:
     return min(found, key=lambda g: order.get(g, len(order))) if found else None
 
 
-def can_launch(ctx, image) -> bool:
+def can_launch(ctx, image, granted: bool | None = None) -> bool:
+    """`granted`: whether the caller's grantees hold a launch permission on the image, when
+    already read with it (None: look it up). Which grant it is is read only for an explanation."""
+    if granted is not None and not trace.active(ctx):
+        return image["owner_id"] == ctx.account_id or bool(image["is_public"]) or granted
     grant = launch_grant(ctx, image)
     if trace.active(ctx):
         if grant is None:
@@ -90,8 +94,8 @@ def find_visible(ctx, image_id: str, region: str | None = None):
 
 def visible_by_ids(ctx, image_ids: list[str]) -> list:
     """The named images, each checked as RunInstances would; any the caller can't see is NotFound."""
-    rows = image_store.get_many_in_region(ctx.conn, ctx.region, image_ids)
-    visible = {r["image_id"]: r for r in rows if can_launch(ctx, r)}
+    rows = image_store.get_many_with_grant(ctx.conn, ctx.region, image_ids, caller_grantees(ctx))
+    visible = {r["image_id"]: r for r in rows if can_launch(ctx, r, bool(r.pop("granted")))}
     missing = [i for i in image_ids if i not in visible]
     if missing:
         raise ids.not_found("ami", missing)

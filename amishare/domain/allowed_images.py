@@ -9,12 +9,15 @@ Region (ManagedBy declarative-policy); the account's own settings are then refus
 and kept for when no policy decides."""
 
 import re
+import threading
+from collections import OrderedDict
 
 from amishare.domain import declarative_policies, ids
 from amishare.domain.catalog import MARKETPLACE, AMAZON
 from amishare.errors import AwsError
 from amishare.store import allowed_images as store
 from amishare.store import filters as filter_sql
+from amishare.store import generations
 from amishare.store import images as image_store
 
 ENABLED, AUDIT, DISABLED = "enabled", "audit-mode", "disabled"
@@ -30,17 +33,48 @@ def _invalid(message):
     return AwsError("InvalidParameterValue", message)
 
 
+_KNOWN: OrderedDict = OrderedDict()  # (account, Region, generations) -> (state, criteria)
+_KNOWN_MAX = 10_000
+_KNOWN_LOCK = threading.Lock()
+
+
 def settings(ctx):
     """(state, criteria) in force for the caller's account in the Region: a declarative
-    policy's, else the account's own; state is `disabled` until enabled."""
+    policy's, else the account's own; state is `disabled` until enabled.
+
+    Read once per call; with the generations read with the caller's credential (the account's
+    Allowed AMIs settings, and the organizations', which decide its declarative policy),
+    remembered in this worker until either changes (store.generations), except by the call
+    that changes them."""
     cached = ctx.memo.get("allowed_images")
     if cached is None:
-        cached = ctx.memo["allowed_images"] = declarative_policies.effective(ctx).allowed_images or _own(ctx)
+        key = _generation_key(ctx)
+        if key is not None:
+            with _KNOWN_LOCK:
+                cached = _KNOWN.get(key)
+        if cached is None:
+            cached = declarative_policies.effective(ctx).allowed_images or _own(ctx)
+            if key is not None:
+                with _KNOWN_LOCK:
+                    _KNOWN[key] = cached
+                    if len(_KNOWN) > _KNOWN_MAX:
+                        _KNOWN.popitem(last=False)
+        ctx.memo["allowed_images"] = cached
     return cached
 
 
 def managed_by(ctx) -> str:
     return "declarative-policy" if declarative_policies.effective(ctx).allowed_images else "account"
+
+
+def _generation_key(ctx):
+    principal = ctx.principal
+    if principal.allowed_images_generation is None or principal.org_generation is None:
+        return None
+    if generations.changed_here(ctx.conn, generations.ALLOWED_IMAGES, ctx.account_id) \
+            or generations.changed_here(ctx.conn, generations.ORGANIZATIONS):
+        return None
+    return ctx.account_id, ctx.region, principal.allowed_images_generation, principal.org_generation
 
 
 def _own(ctx):

@@ -87,7 +87,7 @@ def request_context(conn, principal: Principal, region: str, now: float, source_
 
 def scp_levels(conn, principal: Principal):
     """The SCP levels that bound `principal`, or None where SCPs don't apply."""
-    return organizations.scp_levels(conn, principal.account_id)
+    return organizations.scp_levels(conn, principal.account_id, principal.org_generation)
 
 
 def decide(conn, principal: Principal, target: Target, context: dict, levels=None, explain: bool = False,

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from amishare.domain import ids
 from amishare.errors import AwsError
 from amishare.store import org_policies as policy_store
+from amishare.store import organizations as org_store
 
 POLICY_TYPE = "DECLARATIVE_POLICY_EC2"
 MAX_CHARS = 10000
@@ -313,7 +314,7 @@ def effective_for(conn, account_id: str) -> Effective | None:
     """The effective declarative policy for EC2 of an account, read live from the tree; None
     when none applies (no organization, the type not enabled, nothing attached on its path).
     Two indexed reads whatever the size of the organization."""
-    scope = policy_store.policy_scope(conn, account_id, POLICY_TYPE)
+    scope = org_store.account_org(conn, account_id, POLICY_TYPE)
     if scope is None or scope["type_status"] is None:
         return None
     targets = [part for part in scope["path"].split("/") if part] + [account_id]

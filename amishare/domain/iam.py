@@ -48,19 +48,24 @@ def credential(conn, access_key_id: str) -> Credential | None:
         principal = Principal(
             row["account_id"], ASSUMED_ROLE, session_arn(row["account_id"], row["role_name"], row["session_name"]),
             f"{row['role_id']}:{row['session_name']}", row["role_name"], row["session_name"], access_key_id,
-            tuple(tags.items()), row["policy_generation"])
+            tuple(tags.items()), row["policy_generation"], **_generations(row))
         return Credential(access_key_id, row["secret_ciphertext"], True, principal, row["token_hash"],
                           row["expires_at"])
     row = store.key_with_user(conn, access_key_id)
     if row is None:
         return None
     if row["user_id"] is None:
-        principal = Principal.root(row["account_id"], access_key_id)
+        principal = Principal.root(row["account_id"], access_key_id, **_generations(row))
     else:
         principal = Principal(row["account_id"], USER, common.arn(row["account_id"], "user", row["path"], row["name"]),
                               row["user_id"], row["name"], None, access_key_id, common.tag_pairs(row["tags"]),
-                              row["policy_generation"])
+                              row["policy_generation"], **_generations(row))
     return Credential(access_key_id, row["secret_ciphertext"], row["status"] == "Active", principal)
+
+
+def _generations(row) -> dict:
+    """The generations of the caches a request may use (store.generations), read with the credential."""
+    return {"org_generation": row["org_generation"], "allowed_images_generation": row["allowed_images_generation"]}
 
 
 def _role_id(principal: Principal) -> str:
@@ -148,7 +153,7 @@ def principal_context(conn, principal: Principal, now: float | None = None, memb
     for key, value in principal.tags:
         context[f"aws:principaltag/{key.lower()}"] = [value]
     if membership is UNREAD:
-        membership = organizations.principal_org(conn, principal.account_id)
+        membership = organizations.principal_org(conn, principal.account_id, principal.org_generation)
     if membership is not None:
         context["aws:principalorgid"] = [membership.org_id]
         context["aws:principalorgpaths"] = [membership.org_path]

@@ -95,7 +95,7 @@ def _validation(message: str) -> AwsError:
 def _context(ctx, key_row, via_ec2: bool) -> dict:
     context = {"aws:principalaccount": [ctx.account_id], "kms:calleraccount": [ctx.account_id],
                "aws:principalarn": [f"arn:aws:iam::{ctx.account_id}:root"]}
-    membership = organizations.principal_org(ctx.conn, ctx.account_id)
+    membership = organizations.principal_org(ctx.conn, ctx.account_id, ctx.principal.org_generation)
     if membership is not None:
         context["aws:principalorgid"] = [membership.org_id]
         context["aws:principalorgpaths"] = [membership.org_path]

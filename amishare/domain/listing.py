@@ -60,10 +60,13 @@ class Listing:
         else:
             low, high = self.max_results
             limit = pagination.check_max_results(max_results, low, high, bool(checked), self.ids_param)
-        fingerprint = pagination.fingerprint(self.name, *criteria)
-        after = self.read_token(next_token, fingerprint, pagination.key_position(self.key))
+        request_criteria = (self.name, *criteria)
+        after = None
+        if next_token is not None:
+            after = self.read_token(next_token, pagination.fingerprint(*request_criteria),
+                                    pagination.key_position(self.key))
         filters = filters or []
-        return Request(self, ctx, checked, filters, limit, fingerprint, after, self._conditions(ctx, filters))
+        return Request(self, ctx, checked, filters, limit, request_criteria, after, self._conditions(ctx, filters))
 
     def _conditions(self, ctx, filters) -> list:
         if self.filters is None:
@@ -99,9 +102,14 @@ class Request:
     ids: list
     filters: list
     limit: int | None
-    fingerprint: str
+    criteria: tuple  # what a NextToken is bound to
     after: Any
     conditions: list
+
+    @property
+    def fingerprint(self) -> str:
+        """The criteria's fingerprint, worked out only for a token read or written."""
+        return pagination.fingerprint(*self.criteria)
 
     @property
     def fetch(self) -> int | None:

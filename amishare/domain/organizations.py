@@ -7,6 +7,8 @@ import json
 import re
 import secrets
 import string
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -14,8 +16,10 @@ from amishare.domain import accounts, ids, pagination, policy
 from amishare.domain.listing import Listing
 from amishare.errors import AwsError
 from amishare.store import accounts as account_store
+from amishare.store import generations
 from amishare.store import org_policies as policy_store
 from amishare.store import organizations as store
+from amishare.store.db import transaction_memo
 
 _ALNUM = string.ascii_lowercase + string.digits
 MAX_DEPTH = 5
@@ -62,11 +66,9 @@ class PrincipalOrg:
         return f"{self.org_id}/{self.parent_path}"
 
 
-def principal_org(conn, account_id: str) -> PrincipalOrg | None:
-    row = store.principal_info(conn, account_id)
-    if row is None:
-        return None
-    return PrincipalOrg(row["org_id"], row["management_account_id"], row["path"])
+def principal_org(conn, account_id: str, generation: int | None = None) -> PrincipalOrg | None:
+    """The organization and OUs `account_id` is in, or None (see `account_org` for `generation`)."""
+    return account_org(conn, account_id, generation).membership
 
 
 def org_arn(management: str, org_id: str) -> str:
@@ -545,7 +547,7 @@ def _scp_document(policy_id: str, content: str | None) -> dict:
     return json.loads(FULL_AWS_ACCESS_CONTENT if policy_id == FULL_AWS_ACCESS_ID else content)
 
 
-def scp_levels(conn, account_id: str) -> list[list[tuple[str, dict]]] | None:
+def scp_levels(conn, account_id: str, generation: int | None = None) -> list[list[tuple[str, dict]]] | None:
     """The SCPs that bound what `account_id` may do, level by level, read live from the tree.
 
     None when SCPs don't apply to the account: it is in no organization, it is the
@@ -553,17 +555,69 @@ def scp_levels(conn, account_id: str) -> list[list[tuple[str, dict]]] | None:
     list per level, from the root down through each OU on the account's path to the account
     itself, each holding the (policy_id, parsed document) pairs attached directly there, in
     policy id order. An action is allowed by SCPs only if every level allows it and no
-    level denies it (`evaluate_scps`). Two indexed reads whatever the size of the
-    organization: the account's place in the tree, then the attachments on its path.
+    level denies it (`evaluate_scps`). See `account_org` for how often it is read.
     """
-    scope = policy_store.policy_scope(conn, account_id, SCP)
-    if scope is None or scope["type_status"] is None or scope["management_account_id"] == account_id:
-        return None
-    targets = [part for part in scope["path"].split("/") if part] + [account_id]
+    return account_org(conn, account_id, generation).scp_levels
+
+
+@dataclass(frozen=True)
+class AccountOrg:
+    """An account's place in its organization, as authorization and launch permissions see it."""
+
+    membership: PrincipalOrg | None
+    scp_levels: list | None  # shared between requests: never changed once built
+
+
+_NO_ORG = AccountOrg(None, None)
+_KNOWN: OrderedDict = OrderedDict()  # (account, organizations generation) -> AccountOrg
+_KNOWN_MAX = 10_000
+_KNOWN_LOCK = threading.Lock()
+
+
+def account_org(conn, account_id: str, generation: int | None = None) -> AccountOrg:
+    """The account's organization, OUs and SCP levels: one indexed read, a second only for the
+    SCPs of a member account whose organization enabled them.
+
+    Read once per transaction. With `generation` (the organizations generation read with the
+    caller's credential, store.generations), also remembered across requests in this worker
+    until any organization changes: the change moves the generation in every worker. A
+    transaction that changed an organization itself reads its own state live, and it is
+    never remembered for others."""
+    if generations.changed_here(conn, generations.ORGANIZATIONS):
+        return _read_account_org(conn, account_id)
+    memo = transaction_memo(conn)
+    found = memo.get(("account_org", account_id))
+    if found is not None:
+        return found
+    key = (account_id, generation)
+    if generation is not None:
+        with _KNOWN_LOCK:
+            found = _KNOWN.get(key)
+            if found is not None:
+                _KNOWN.move_to_end(key)
+    if found is None:
+        found = _read_account_org(conn, account_id)
+        if generation is not None:
+            with _KNOWN_LOCK:
+                _KNOWN[key] = found
+                if len(_KNOWN) > _KNOWN_MAX:
+                    _KNOWN.popitem(last=False)
+    memo[("account_org", account_id)] = found
+    return found
+
+
+def _read_account_org(conn, account_id: str) -> AccountOrg:
+    row = store.account_org(conn, account_id, SCP)
+    if row is None:
+        return _NO_ORG
+    membership = PrincipalOrg(row["org_id"], row["management_account_id"], row["path"])
+    if row["type_status"] is None or row["management_account_id"] == account_id:
+        return AccountOrg(membership, None)
+    targets = [part for part in row["path"].split("/") if part] + [account_id]
     levels: dict[str, list[tuple[str, dict]]] = {target: [] for target in targets}
-    for target_id, policy_id, content in policy_store.attached_on_path(conn, scope["org_id"], targets, SCP):
+    for target_id, policy_id, content in policy_store.attached_on_path(conn, row["org_id"], targets, SCP):
         levels[target_id].append((policy_id, _scp_document(policy_id, content)))
-    return [levels[target] for target in targets]
+    return AccountOrg(membership, [levels[target] for target in targets])
 
 
 class ScpStatement(NamedTuple):

@@ -20,10 +20,15 @@ class Principal:
     tags: tuple[tuple[str, str], ...] = field(default=())
     # The account's IAM policy generation when the credential was read (None: unknown, don't cache).
     policy_generation: int | None = None
+    # The generations of the organizations and of the account's Allowed AMIs settings when the
+    # credential was read (store.generations; None: unknown, read them live).
+    org_generation: int | None = None
+    allowed_images_generation: int | None = None
 
     @classmethod
-    def root(cls, account_id: str, access_key_id: str | None = None) -> "Principal":
-        return cls(account_id, "root", f"arn:aws:iam::{account_id}:root", account_id, access_key_id=access_key_id)
+    def root(cls, account_id: str, access_key_id: str | None = None, **generations) -> "Principal":
+        return cls(account_id, "root", f"arn:aws:iam::{account_id}:root", account_id, access_key_id=access_key_id,
+                   **generations)
 
     @property
     def is_root(self) -> bool:

@@ -95,18 +95,34 @@ def _value(params: _Params, shape, key: str, flavor: str):
     return convert(shape, params.values[key], key, from_text=True)
 
 
+# Per (structure shape, flavor): its members as (name, parameter name, shape), and the required
+# ones as (name, parameter name): worked out once, not for every request.
+_STRUCTURES: dict[tuple, tuple] = {}
+
+
+def _members(shape, flavor: str) -> tuple:
+    key = (id(shape), flavor)
+    found = _STRUCTURES.get(key)
+    if found is None or found[0] is not shape:
+        namer = _ec2_name if flavor == "ec2" else _query_name
+        members = tuple((name, namer(member, name), member) for name, member in shape.members.items())
+        required = tuple((name, namer(shape.members[name], name)) for name in shape.required_members)
+        found = _STRUCTURES[key] = (shape, members, required)
+    return found[1], found[2]
+
+
 def _structure(params: _Params, shape, prefix: str, flavor: str) -> dict:
     out = {}
-    namer = _ec2_name if flavor == "ec2" else _query_name
-    for name, member in shape.members.items():
-        key = _join(prefix, namer(member, name))
+    members, required = _members(shape, flavor)
+    for name, wire_name, member in members:
+        key = _join(prefix, wire_name)
         if params.present(key):
             value = _value(params, member, key, flavor)
             if value is not None:
                 out[name] = value
-    for required in shape.required_members:
-        if required not in out:
-            raise missing_parameter(_join(prefix, namer(shape.members[required], required)))
+    for name, wire_name in required:
+        if name not in out:
+            raise missing_parameter(_join(prefix, wire_name))
     return out
 
 

@@ -3,14 +3,26 @@
 Element names, list wrapping and scalar formats come from the output shapes.
 """
 
+import re
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from amishare.protocol.scalars import iso8601
-from amishare.text import printable
+from amishare.text import UNSAFE_CHARACTERS, printable
 
 # IAM writes policy documents URL-encoded (the SDKs decode members of this shape).
 URL_ENCODED_SHAPES = frozenset({"policyDocumentType"})
+
+
+# A character that escaping or `printable` would change: most values have none, and are written as they are.
+_NOT_PLAIN = re.compile("[&<>" + UNSAFE_CHARACTERS + "]")
+
+
+def _text(value) -> str:
+    text = value if type(value) is str else str(value)
+    if _NOT_PLAIN.search(text) is None:
+        return text
+    return escape(printable(text))
 
 
 def _scalar_writer(shape):
@@ -27,7 +39,7 @@ def _scalar_writer(shape):
         import base64
 
         return lambda value: base64.b64encode(value).decode()
-    return lambda value: escape(printable(str(value)))
+    return _text
 
 
 # Writers are compiled once per shape: serializing a page of results then costs
@@ -41,21 +53,28 @@ def _writer(shape):
         return cached[1]
     kind = shape.type_name
     if kind == "structure":
+        # Per member: its name, and either (its element's opening and closing tags, its scalar's
+        # text) written inline, or the writer of a nested structure, list or map.
         members = []
 
         def write(out, value, name):
             out.append(f"<{name}>")
-            for member_name, xml_name, member_writer in members:
+            for member_name, xml_name, opening, closing, text, member_writer in members:
                 item = value.get(member_name)
-                if item is not None:
+                if item is None:
+                    continue
+                if text is not None:
+                    out.append(opening + text(item) + closing)
+                else:
                     member_writer(out, item, xml_name)
             out.append(f"</{name}>")
 
         _WRITERS[id(shape)] = (shape, write)
-        members.extend(
-            (member_name, member.serialization.get("name", member_name), _writer(member))
-            for member_name, member in shape.members.items()
-        )
+        for member_name, member in shape.members.items():
+            xml_name = member.serialization.get("name", member_name)
+            scalar = member.type_name not in ("structure", "list", "map")
+            members.append((member_name, xml_name, f"<{xml_name}>", f"</{xml_name}>",
+                            _scalar_writer(member) if scalar else None, None if scalar else _writer(member)))
         return write
     if kind == "list":
         member = shape.member

@@ -2,9 +2,11 @@
 
 import json
 
-from sqlalchemy import and_, exists, false, insert, literal, or_, select, true, update
+from sqlalchemy import and_, bindparam, exists, false, insert, literal, or_, select, true, update
 
+from amishare.store import generations
 from amishare.store.filters import match_text
+from amishare.store.prepared import Query
 from amishare.store.schema import allowed_images_settings as t
 from amishare.store.schema import image_product_codes as pc
 from amishare.store.schema import images
@@ -12,14 +14,19 @@ from amishare.store.schema import images
 c = images.c
 
 
+_SETTINGS = Query(select(t.c.state, t.c.criteria).where(t.c.account_id == bindparam("account_id"),
+                                                        t.c.region == bindparam("region")))
+
+
 def get(conn, account_id, region):
-    row = conn.execute(select(t).where(t.c.account_id == account_id, t.c.region == region)).mappings().first()
+    row = _SETTINGS.first(conn, account_id=account_id, region=region)
     if row is None:
         return None, []
     return row["state"], json.loads(row["criteria"])
 
 
 def put(conn, account_id, region, state, criteria) -> None:
+    generations.bump(conn, generations.ALLOWED_IMAGES, account_id)
     values = dict(state=state, criteria=json.dumps(criteria, sort_keys=True))
     where = (t.c.account_id == account_id, t.c.region == region)
     if conn.execute(update(t).where(*where).values(**values)).rowcount == 0:

@@ -7,6 +7,7 @@ as configured by its URL.
 """
 
 import os
+import sqlite3
 import threading
 import time
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from amishare.store.columns import check_fits
 
@@ -73,8 +75,12 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
+        # On the driver's connection: SQLAlchemy's execute path would cost more than BEGIN itself.
         mode = "BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN"
-        conn.exec_driver_sql(mode)
+        try:
+            conn.connection.driver_connection.execute(mode)
+        except sqlite3.Error as exc:  # "database is locked": the caller retries, as for any statement
+            raise DBAPIError.instance(mode, (), exc, sqlite3.Error, dialect=conn.dialect) from exc
 
     return engine
 
@@ -140,27 +146,101 @@ def migrate(engine: Engine) -> None:
                 command.upgrade(config, "head")
 
 
+_MEMO = "amishare.transaction_memo"
+
+
+def transaction_memo(conn) -> dict:
+    """A dict that lives as long as the transaction running on `conn` (a fresh one outside a
+    transaction): for facts read once per transaction, whichever layer asks."""
+    transaction = conn.get_transaction()
+    if transaction is None:
+        return {}
+    held = conn.info.get(_MEMO)
+    if held is None or held[0] is not transaction:
+        held = conn.info[_MEMO] = (transaction, {})
+    return held[1]
+
+
 class Store:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
         self.postgres = self.engine.dialect.name == "postgresql"
+        # Each thread keeps one connection between its transactions: checking a connection out of
+        # the pool and back costs more than a small request's SQL. All of them, to close on dispose.
+        self._held = threading.local()
+        self._all_held: list[Connection] = []
+        self._held_lock = threading.Lock()
+
+    def _connection(self):
+        """This thread's connection, or a fresh one while it is busy (a transaction inside another)."""
+        conn = getattr(self._held, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.engine.connect()
+            self._held.conn = conn
+            with self._held_lock:
+                self._all_held[:] = [c for c in self._all_held if not c.closed] + [conn]
+            return conn, False
+        if conn.in_transaction():
+            return self.engine.connect(), True
+        return conn, False
+
+    def _lost(self, conn, exc: DBAPIError) -> None:
+        """After a failed statement: a connection the server dropped is thrown away (the pool checks
+        the next one out with its usual pre-ping); a lock or a constraint leaves it as good as new."""
+        if not (exc.connection_invalidated or (self.postgres and self.engine.dialect.is_disconnect(exc.orig, None, None))):
+            return
+        if getattr(self._held, "conn", None) is conn:
+            self._held.conn = None
+        try:
+            if not conn.closed and not conn.invalidated:
+                conn.invalidate()
+        except Exception:  # noqa: BLE001 - it is being thrown away
+            pass
 
     @contextmanager
     def transaction(self, write: bool = True, timeout: float | None = None):
         """One transaction; with `timeout`, it is interrupted once it has run that long (SQLite: the
         progress handler; PostgreSQL: a statement timeout local to the transaction)."""
         _deadline.at = time.monotonic() + timeout if timeout else None
+        conn, fresh = self._connection()
         try:
-            with self.engine.connect() as conn:
-                if write:
-                    conn = conn.execution_options(write=True)
-                with conn.begin():
-                    if timeout and self.postgres:
-                        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(timeout * 1000))}")
-                    yield conn
+            conn.execution_options(write=write)
+            with conn.begin():
+                if timeout and self.postgres:
+                    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(timeout * 1000))}")
+                yield conn
+        except DBAPIError as exc:
+            self._lost(conn, exc)
+            raise
         finally:
             _deadline.at = None
+            if fresh:
+                conn.close()
+
+    @contextmanager
+    def single_read(self):
+        """A connection for a read of one statement, outside any transaction: a single SELECT sees
+        one consistent state by itself, and BEGIN and COMMIT would be two more statements (round
+        trips on PostgreSQL) for nothing. SQLite runs it in autocommit mode; PostgreSQL in autocommit
+        too, for its duration. Anything that needs more (SQLAlchemy's autobegin) is rolled back."""
+        conn, fresh = self._connection()
+        driver = conn.connection.driver_connection if self.postgres else None
+        try:
+            conn.execution_options(write=False)
+            if driver is not None:
+                driver.autocommit = True
+            yield conn
+            if conn.in_transaction():
+                conn.rollback()
+        except DBAPIError as exc:
+            self._lost(conn, exc)
+            raise
+        finally:
+            if driver is not None and not conn.invalidated:
+                driver.autocommit = False
+            if fresh:
+                conn.close()
 
     def ping(self, timeout: float = 2.0) -> None:
         """Raise unless the database answers a trivial query within `timeout` seconds."""
@@ -175,6 +255,14 @@ class Store:
                 "overflow": max(0, figure("overflow"))}
 
     def dispose(self) -> None:
+        with self._held_lock:
+            held, self._all_held = self._all_held, []
+        for conn in held:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - another thread's connection, closed on the way out anyway
+                pass
+        self._held = threading.local()
         self.engine.dispose()
 
 

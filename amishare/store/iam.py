@@ -5,8 +5,10 @@ name) or id, keys by id or user, memberships by group or user, attachments by en
 or by (account, policy ARN), sessions by key id or role.
 """
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 
+from amishare.store import generations
+from amishare.store.prepared import Query
 from amishare.store.schema import usage_counters
 from amishare.store.schema import (
     access_keys,
@@ -158,17 +160,36 @@ def _generation(account_id_column):
                 usage_counters.c.name == POLICY_GENERATION)
 
 
-def key_with_user(conn, access_key_id: str):
-    """The key and, for a user's key, the user's name, path and tags, and the account's policy
-    generation: one indexed read."""
-    query = select(
+def _caches(account_id_column):
+    """The generations a worker's caches are keyed by (store.generations), read with the credential."""
+    org, allowed = generations.counters("org_generation"), generations.counters("allowed_images_generation")
+    columns = (func.coalesce(org.c.value, 0).label("org_generation"),
+               func.coalesce(allowed.c.value, 0).label("allowed_images_generation"))
+    return columns, ((org, generations.counter_join(org, generations.ANY_ACCOUNT, generations.ORGANIZATIONS)),
+                     (allowed, generations.counter_join(allowed, account_id_column, generations.ALLOWED_IMAGES)))
+
+
+def _with_caches(query, source, account_id_column):
+    columns, joins = _caches(account_id_column)
+    for table, condition in joins:
+        source = source.outerjoin(table, condition)
+    return query.add_columns(*columns).select_from(source)
+
+
+_KEY_WITH_USER = Query(_with_caches(
+    select(
         access_keys.c.access_key_id, access_keys.c.account_id, access_keys.c.secret_ciphertext,
         access_keys.c.status, access_keys.c.user_id, iam_users.c.name, iam_users.c.path, iam_users.c.tags,
         func.coalesce(usage_counters.c.value, 0).label("policy_generation"),
-    ).select_from(access_keys.outerjoin(iam_users, iam_users.c.user_id == access_keys.c.user_id)
-                  .outerjoin(usage_counters, _generation(access_keys.c.account_id))).where(
-        access_keys.c.access_key_id == access_key_id)
-    return conn.execute(query).mappings().first()
+    ).where(access_keys.c.access_key_id == bindparam("access_key_id")),
+    access_keys.outerjoin(iam_users, iam_users.c.user_id == access_keys.c.user_id)
+    .outerjoin(usage_counters, _generation(access_keys.c.account_id)), access_keys.c.account_id))
+
+
+def key_with_user(conn, access_key_id: str):
+    """The key and, for a user's key, the user's name, path and tags, the account's policy
+    generation and the generations of the caches (store.generations): one indexed read."""
+    return _KEY_WITH_USER.first(conn, access_key_id=access_key_id)
 
 
 # --- managed policy versions
@@ -320,15 +341,18 @@ def insert_session(conn, **values) -> None:
     conn.execute(insert(iam_sessions).values(**values))
 
 
-def session_with_role(conn, access_key_id: str):
-    """The session and its role's name, path and tags: one indexed read."""
-    query = select(
+_SESSION_WITH_ROLE = Query(_with_caches(
+    select(
         iam_sessions, iam_roles.c.name.label("role_name"), iam_roles.c.path.label("role_path"),
         iam_roles.c.tags.label("role_tags"), func.coalesce(usage_counters.c.value, 0).label("policy_generation"),
-    ).select_from(iam_sessions.join(iam_roles, iam_roles.c.role_id == iam_sessions.c.role_id)
-                  .outerjoin(usage_counters, _generation(iam_sessions.c.account_id))).where(
-        iam_sessions.c.access_key_id == access_key_id)
-    return conn.execute(query).mappings().first()
+    ).where(iam_sessions.c.access_key_id == bindparam("access_key_id")),
+    iam_sessions.join(iam_roles, iam_roles.c.role_id == iam_sessions.c.role_id)
+    .outerjoin(usage_counters, _generation(iam_sessions.c.account_id)), iam_sessions.c.account_id))
+
+
+def session_with_role(conn, access_key_id: str):
+    """The session and its role's name, path and tags (and the generations, as key_with_user): one indexed read."""
+    return _SESSION_WITH_ROLE.first(conn, access_key_id=access_key_id)
 
 
 def session(conn, access_key_id: str):

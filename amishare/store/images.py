@@ -16,6 +16,7 @@ from amishare.store.filters import (
 )
 from amishare.store import paging
 from amishare.store.columns import check_fits
+from amishare.store.prepared import Query
 from amishare.store.schema import (
     image_block_devices as bdm,
     image_launch_permissions as lp,
@@ -150,8 +151,9 @@ def select_branches(conn, region, branches, conditions, after=None, limit=None):
 
 
 _BY_IDS = select(images).where(c.image_id.in_(bindparam("ids", expanding=True)), c.region == bindparam("region")).order_by(c.image_id)
-_BLOCK_DEVICES = select(bdm).where(bdm.c.image_id.in_(bindparam("ids", expanding=True))).order_by(bdm.c.image_id, bdm.c.position)
-_PRODUCT_CODES = select(pc).where(pc.c.image_id.in_(bindparam("ids", expanding=True)))
+_BLOCK_DEVICES = Query(select(bdm).where(bdm.c.image_id.in_(bindparam("ids", expanding=True)))
+                       .order_by(bdm.c.image_id, bdm.c.position))
+_PRODUCT_CODES = Query(select(pc).where(pc.c.image_id.in_(bindparam("ids", expanding=True))))
 _GRANTED = select(lp.c.grantee_type, lp.c.grantee).where(
     lp.c.image_id == bindparam("image_id"), lp.c.grantee_type == bindparam("grantee_type"),
     lp.c.grantee.in_(bindparam("grantees", expanding=True)))
@@ -159,6 +161,31 @@ _GRANTED = select(lp.c.grantee_type, lp.c.grantee).where(
 
 def get_many_in_region(conn, region, image_ids):
     return conn.execute(_BY_IDS, {"ids": list(image_ids), "region": region}).mappings().all()
+
+
+_WITH_GRANT: dict[tuple, Query] = {}
+
+
+def get_many_with_grant(conn, region, image_ids, grantees) -> list[dict]:
+    """The images by id, each with `granted`: whether one of `grantees` ((grantee_type, grantee)
+    pairs) holds a launch permission on it. One statement: the primary key, and for each row
+    the grant's primary key."""
+    by_type: dict[str, list] = {}
+    for grantee_type, grantee in grantees:
+        by_type.setdefault(grantee_type, []).append(grantee)
+    types = tuple(by_type)
+    query = _WITH_GRANT.get(types)
+    if query is None:
+        grant = lp.alias("grant_check")
+        matches = [and_(grant.c.grantee_type == t, grant.c.grantee.in_(bindparam(f"grantees_{i}", expanding=True)))
+                   for i, t in enumerate(types)]
+        granted = exists(select(literal(1)).where(grant.c.image_id == c.image_id, or_(*matches))) if matches else false()
+        query = _WITH_GRANT[types] = Query(
+            select(images, granted.label("granted"))
+            .where(c.image_id.in_(bindparam("ids", expanding=True)), c.region == bindparam("region"))
+            .order_by(c.image_id))
+    values = {f"grantees_{i}": by_type[t] for i, t in enumerate(types)}
+    return query.rows(conn, ids=list(image_ids), region=region, **values)
 
 
 def get(conn, image_id):
@@ -213,7 +240,7 @@ def delete_image(conn, image_id) -> None:
 def block_devices(conn, image_ids) -> dict[str, list]:
     out: dict[str, list] = {i: [] for i in image_ids}
     if image_ids:
-        for row in conn.execute(_BLOCK_DEVICES, {"ids": list(image_ids)}).mappings():
+        for row in _BLOCK_DEVICES.rows(conn, ids=list(image_ids)):
             out[row["image_id"]].append(row)
     return out
 
@@ -221,7 +248,7 @@ def block_devices(conn, image_ids) -> dict[str, list]:
 def product_codes(conn, image_ids) -> dict[str, list]:
     out: dict[str, list] = {i: [] for i in image_ids}
     if image_ids:
-        for row in conn.execute(_PRODUCT_CODES, {"ids": list(image_ids)}).mappings():
+        for row in _PRODUCT_CODES.rows(conn, ids=list(image_ids)):
             out[row["image_id"]].append(row)
     return out
 

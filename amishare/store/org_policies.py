@@ -4,7 +4,7 @@ goes through a primary key or an index whose range the answer bounds."""
 
 from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 
-from amishare.store import paging
+from amishare.store import generations, paging
 from amishare.store.schema import (
     org_accounts,
     org_policies,
@@ -41,10 +41,12 @@ def type_enabled(conn, org_id, policy_type) -> bool:
 
 
 def enable_type(conn, org_id, policy_type, now) -> None:
+    generations.bump(conn, generations.ORGANIZATIONS)
     conn.execute(insert(org_policy_types).values(org_id=org_id, policy_type=policy_type, status="ENABLED", enabled_at=now))
 
 
 def disable_type(conn, org_id, policy_type) -> None:
+    generations.bump(conn, generations.ORGANIZATIONS)
     t = org_policy_types
     conn.execute(delete(t).where(t.c.org_id == org_id, t.c.policy_type == policy_type))
     conn.execute(delete(att).where(att.c.org_id == org_id, att.c.policy_type == policy_type))
@@ -68,10 +70,12 @@ def insert_policy(conn, **values) -> None:
 
 
 def update_policy(conn, policy_id, **values) -> None:
+    generations.bump(conn, generations.ORGANIZATIONS)
     conn.execute(update(org_policies).where(org_policies.c.policy_id == policy_id).values(**values))
 
 
 def delete_policy(conn, policy_id) -> None:
+    generations.bump(conn, generations.ORGANIZATIONS)
     conn.execute(delete(org_tags).where(org_tags.c.resource_id == policy_id))
     conn.execute(delete(org_policies).where(org_policies.c.policy_id == policy_id))
 
@@ -86,6 +90,7 @@ def policies(conn, org_id, policy_type, after=None, limit=None):
 
 
 def attach(conn, org_id, policy_id, policy_type, target_ids, now) -> None:
+    generations.bump(conn, generations.ORGANIZATIONS)
     rows = [dict(target_id=t, policy_id=policy_id, org_id=org_id, policy_type=policy_type, attached_at=now)
             for t in target_ids]
     if rows:
@@ -94,6 +99,7 @@ def attach(conn, org_id, policy_id, policy_type, target_ids, now) -> None:
 
 def attach_everywhere(conn, org_id, policy_id, policy_type, now) -> None:
     """Attach a policy to the root, every OU and every account of an organization, two statements."""
+    generations.bump(conn, generations.ORGANIZATIONS)
     columns = ["target_id", "policy_id", "org_id", "policy_type", "attached_at"]
     constants = (literal(policy_id), literal(org_id), literal(policy_type), literal(now))
     nodes = select(org_units.c.node_id, *constants).where(org_units.c.org_id == org_id)
@@ -103,6 +109,7 @@ def attach_everywhere(conn, org_id, policy_id, policy_type, now) -> None:
 
 
 def detach(conn, policy_id, target_id) -> None:
+    generations.bump(conn, generations.ORGANIZATIONS)
     conn.execute(delete(att).where(att.c.target_id == target_id, att.c.policy_id == policy_id))
 
 
@@ -123,6 +130,7 @@ def is_attached_anywhere(conn, org_id, policy_id) -> bool:
 
 def forget_target(conn, target_id) -> None:
     """A target leaves the organization (a deleted OU, a removed account): its attachments and tags go."""
+    generations.bump(conn, generations.ORGANIZATIONS)
     conn.execute(delete(att).where(att.c.target_id == target_id))
     conn.execute(delete(org_tags).where(org_tags.c.resource_id == target_id))
 
@@ -160,22 +168,6 @@ def attached_on_path(conn, org_id, target_ids, policy_type, with_times=False):
     `with_times` adds when each was attached and when the policy was created or last changed."""
     rows = conn.execute(_ON_PATH, {"targets": list(target_ids), "org_id": org_id, "policy_type": policy_type}).all()
     return rows if with_times else [row[:3] for row in rows]
-
-
-_SCP_SCOPE = (
-    select(org_accounts.c.org_id, organizations.c.management_account_id, org_units.c.path,
-           org_policy_types.c.status.label("type_status"))
-    .join(organizations, organizations.c.org_id == org_accounts.c.org_id)
-    .join(org_units, org_units.c.node_id == org_accounts.c.parent_id)
-    .outerjoin(org_policy_types, (org_policy_types.c.org_id == org_accounts.c.org_id)
-               & (org_policy_types.c.policy_type == bindparam("policy_type")))
-    .where(org_accounts.c.account_id == bindparam("account_id"))
-)
-
-
-def policy_scope(conn, account_id, policy_type):
-    """(org_id, management_account_id, path of the account's parent, type_status or None), or None: one read."""
-    return conn.execute(_SCP_SCOPE, {"account_id": account_id, "policy_type": policy_type}).mappings().first()
 
 
 # --- tags

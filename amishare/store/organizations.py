@@ -1,6 +1,7 @@
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from amishare.store import paging
+from amishare.store import generations, paging
+from amishare.store.prepared import Query
 from amishare.store.schema import (
     create_account_requests,
     handshakes,
@@ -19,10 +20,12 @@ def org_by_id(conn, org_id):
 
 
 def insert_org(conn, **values):
+    generations.bump(conn, generations.ORGANIZATIONS)
     conn.execute(insert(organizations).values(**values))
 
 
 def delete_org(conn, org_id):
+    generations.bump(conn, generations.ORGANIZATIONS)
     for table in (org_tags, org_policy_attachments, org_policies, org_policy_types, org_accounts, org_units):
         conn.execute(delete(table).where(table.c.org_id == org_id))
     conn.execute(delete(handshakes).where(handshakes.c.org_id == org_id))
@@ -34,14 +37,17 @@ def membership(conn, account_id):
 
 
 def insert_member(conn, **values):
+    generations.bump(conn, generations.ORGANIZATIONS)
     conn.execute(insert(org_accounts).values(**values))
 
 
 def update_member(conn, account_id, **values):
+    generations.bump(conn, generations.ORGANIZATIONS)
     conn.execute(update(org_accounts).where(org_accounts.c.account_id == account_id).values(**values))
 
 
 def delete_member(conn, account_id):
+    generations.bump(conn, generations.ORGANIZATIONS)
     conn.execute(delete(org_accounts).where(org_accounts.c.account_id == account_id))
 
 
@@ -73,14 +79,17 @@ def node(conn, node_id):
 
 
 def insert_node(conn, **values):
+    generations.bump(conn, generations.ORGANIZATIONS)
     conn.execute(insert(org_units).values(**values))
 
 
 def update_node(conn, node_id, **values):
+    generations.bump(conn, generations.ORGANIZATIONS)
     conn.execute(update(org_units).where(org_units.c.node_id == node_id).values(**values))
 
 
 def delete_node(conn, node_id):
+    generations.bump(conn, generations.ORGANIZATIONS)
     conn.execute(delete(org_units).where(org_units.c.node_id == node_id))
 
 
@@ -139,17 +148,22 @@ def create_request(conn, request_id):
     return conn.execute(select(t).where(t.c.request_id == request_id)).mappings().first()
 
 
-_PRINCIPAL_INFO = (
-    select(org_accounts.c.org_id, organizations.c.management_account_id, organizations.c.feature_set, org_units.c.path)
+_ACCOUNT_ORG = Query(
+    select(org_accounts.c.org_id, organizations.c.management_account_id, org_units.c.path,
+           org_policy_types.c.status.label("type_status"))
     .join(organizations, organizations.c.org_id == org_accounts.c.org_id)
     .join(org_units, org_units.c.node_id == org_accounts.c.parent_id)
+    .outerjoin(org_policy_types, (org_policy_types.c.org_id == org_accounts.c.org_id)
+               & (org_policy_types.c.policy_type == bindparam("policy_type")))
     .where(org_accounts.c.account_id == bindparam("account_id"))
 )
 
 
-def principal_info(conn, account_id):
-    """(org_id, management_account_id, feature_set, path of the account's parent) in one indexed read, or None."""
-    return conn.execute(_PRINCIPAL_INFO, {"account_id": account_id}).mappings().first()
+def account_org(conn, account_id, policy_type):
+    """What authorization and launch permissions need of an account's organization, in one indexed
+    read: (org_id, management_account_id, path of the account's parent, status of `policy_type`
+    or None), or None when the account is in no organization."""
+    return _ACCOUNT_ORG.first(conn, account_id=account_id, policy_type=policy_type)
 
 
 def accounts_under(conn, org_id, path_prefix) -> list[str]:

@@ -2,6 +2,7 @@ from sqlalchemy import and_, bindparam, delete, insert, select, update
 
 from amishare.store import paging
 from amishare.store.filters import text
+from amishare.store.prepared import Query
 from amishare.store.schema import tags
 
 c = tags.c
@@ -14,7 +15,7 @@ FILTERS = {
 }
 
 
-_FOR_RESOURCES = (
+_FOR_RESOURCES = Query(
     select(c.resource_id, c.key, c.value)
     .where(c.resource_id.in_(bindparam("ids", expanding=True)), c.owner_id == bindparam("owner_id"))
     .order_by(c.resource_id, c.key)
@@ -24,8 +25,8 @@ _FOR_RESOURCES = (
 def for_resources(conn, owner_id, resource_ids) -> dict[str, list]:
     out: dict[str, list] = {r: [] for r in resource_ids}
     if resource_ids:
-        for row in conn.execute(_FOR_RESOURCES, {"ids": list(resource_ids), "owner_id": owner_id}):
-            out[row.resource_id].append({"Key": row.key, "Value": row.value})
+        for row in _FOR_RESOURCES.rows(conn, ids=list(resource_ids), owner_id=owner_id):
+            out[row["resource_id"]].append({"Key": row["key"], "Value": row["value"]})
     return out
 
 
