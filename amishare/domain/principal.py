@@ -20,6 +20,10 @@ class Principal:
     tags: tuple[tuple[str, str], ...] = field(default=())
     # The account's IAM policy generation when the credential was read (None: unknown, don't cache).
     policy_generation: int | None = None
+    # For a role session: the role's ARN (with its path) and when the session was created
+    # (the audit trail's sessionContext).
+    issuer_arn: str | None = None
+    session_created_at: float | None = None
 
     @classmethod
     def root(cls, account_id: str, access_key_id: str | None = None) -> "Principal":

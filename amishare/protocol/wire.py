@@ -8,7 +8,7 @@ from amishare.errors import AwsError, validation_error
 from amishare.models import operation_model, service_model
 from amishare.protocol import constraints, documented_limits, jsonproto, query, restjson, xml
 
-SERVICES = ("ec2", "sts", "kms", "organizations", "iam", "rbin")
+SERVICES = ("ec2", "sts", "kms", "organizations", "iam", "rbin", "cloudtrail")
 
 # Authentication failures, per protocol family: (code, HTTP status).
 _AUTH_ERRORS = {
@@ -54,7 +54,7 @@ _AUTH_MESSAGES = {
 
 
 _JSON_VALIDATION = {"organizations": "InvalidInputException", "kms": "ValidationException",
-                    "rbin": "ValidationException"}
+                    "rbin": "ValidationException", "cloudtrail": "InvalidParameterException"}
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Wire:
             return restjson.match(self.service, method, path)[0]
         if self.family == "json":
             target = headers.get("x-amz-target", "")
-            prefix, _, name = target.partition(".")
+            prefix, _, name = target.rpartition(".")  # CloudTrail's prefix has dots of its own
             if prefix != service_model(self.service).metadata.get("targetPrefix"):
                 return None
             return name or None
