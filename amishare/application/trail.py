@@ -162,7 +162,7 @@ def request_parameters(call: Call, operation: Operation) -> dict | None:
     if call.dry_run:
         params["DryRun"] = True  # the front end took it out of the parameters to put it on the call
     style = _Style(call.service, request=True)
-    written = style.structure(shape, params)
+    written = style.structure(shape, params, top=True)
     return written or None
 
 
@@ -171,7 +171,9 @@ def response_elements(call: Call, operation: Operation, outcome: Outcome) -> dic
     style = _Style(call.service, request=False)
     written = style.structure(shape, outcome.result or {}) if shape is not None else {}
     if call.service == "ec2":
-        return {"requestId": call.request_id, **written}
+        # EC2 answers true to the calls that return nothing else (CreateTags, ...).
+        return {"requestId": call.request_id, **written} if shape is not None else \
+            {"requestId": call.request_id, "_return": True}
     return written or None
 
 
@@ -194,7 +196,7 @@ class _Style:
         self.ec2 = service == "ec2"
         self.request = request
 
-    def structure(self, shape, value: dict) -> dict:
+    def structure(self, shape, value: dict, top: bool = False) -> dict:
         out = {}
         for name, member in shape.members.items():
             item = value.get(name) if isinstance(value, dict) else None
@@ -202,16 +204,16 @@ class _Style:
                 continue
             if _sensitive(member):
                 if self.request:
-                    out[self._key(name, member)] = EC2_HIDDEN if self.ec2 else HIDDEN
+                    out[self._key(name, member, top)] = EC2_HIDDEN if self.ec2 else HIDDEN
                 continue  # never in responseElements
-            out[self._key(name, member)] = self.value(member, item)
+            out[self._key(name, member, top)] = self.value(member, item)
         return out
 
-    def _key(self, name: str, member) -> str:
+    def _key(self, name: str, member, top: bool) -> str:
         if not self.ec2:
             return _lower_first(name)
         key = _lower_first(member.serialization.get("name") or name)
-        if self.request and member.type_name == "list":
+        if self.request and top and member.type_name == "list":  # ImageId.N -> imageIdSet
             return key + "Set"
         return "_return" if key == "return" else key
 
@@ -220,7 +222,7 @@ class _Style:
         if kind == "structure":
             return self.structure(shape, value) if isinstance(value, dict) else None
         if kind == "list":
-            items = [self._list_item(shape.member, item) for item in (value or [])]
+            items = [self._list_item(shape, item) for item in (value or [])]
             return {"items": items} if self.ec2 else items
         if kind == "map":
             return {str(k): self.value(shape.value, v) for k, v in (value or {}).items()} if isinstance(value, dict) else None
@@ -230,11 +232,14 @@ class _Style:
             return None  # binary payloads (key material, ciphertexts) are not written
         return value
 
-    def _list_item(self, member, item):
+    def _list_item(self, shape, item):
+        member = shape.member
         written = self.value(member, item)
         if self.ec2 and member.type_name not in ("structure", "list", "map"):
-            # EC2 writes a list of strings as items of one-member structures: {"imageId": "ami-…"}
-            return {_lower_first(member.serialization.get("name") or member.name): written}
+            # EC2 writes a list of strings as items of one-member structures named like the
+            # query parameter: ImageId.1=ami-… -> {"imageId": "ami-…"}
+            name = shape.serialization.get("name") or member.serialization.get("name") or member.name
+            return {_lower_first(name): written}
         return written
 
 

@@ -1,6 +1,7 @@
 """CloudTrail's LookupEvents: the management events of the caller's account and Region,
 newest first, a page at a time along one index, by at most one lookup attribute."""
 
+import json
 import math
 
 from amishare.domain import pagination
@@ -89,3 +90,16 @@ def _event(row, resources: list[tuple[str, str]]) -> dict:
         event["Username"] = row["username"]
     event["Resources"] = [{"ResourceType": kind, "ResourceName": name} for kind, name in resources]
     return event
+
+
+def recent(conn, account_id: str, regions: list[str], since: float, event_names: list[str] | None,
+           limit: int) -> list[dict]:
+    """The account's newest `limit` records since `since`, across `regions`, of any or the named
+    events (for `amishare audit`): one index range per Region and name, merged."""
+    rows = []
+    for region in regions:
+        for name in event_names or [None]:
+            attribute = ("EventName", name) if name else None
+            rows.extend(store.lookup(conn, account_id, region, attribute, since, None, None, limit))
+    rows.sort(key=lambda r: (r["event_time"], r["event_id"]), reverse=True)
+    return [json.loads(row["record"]) for row in rows[:limit]]

@@ -57,6 +57,21 @@ _JSON_VALIDATION = {"organizations": "InvalidInputException", "kms": "Validation
                     "rbin": "ValidationException", "cloudtrail": "InvalidParameterException"}
 
 
+# Parameters whose malformed values a service reports with an exception of their own.
+_PARAMETER_EXCEPTIONS = {"cloudtrail": (("LookupAttributes", "InvalidLookupAttributesException"),
+                                        ("MaxResults", "InvalidMaxResultsException"),
+                                        ("StartTime", "InvalidTimeRangeException"),
+                                        ("EndTime", "InvalidTimeRangeException"),
+                                        ("EventCategory", "InvalidEventCategoryException"))}
+
+
+def _json_validation_code(service: str, message: str) -> str:
+    for parameter, code in _PARAMETER_EXCEPTIONS.get(service, ()):
+        if f"parameter {parameter}" in message:
+            return code
+    return _JSON_VALIDATION.get(service, "ValidationException")
+
+
 @dataclass(frozen=True)
 class Wire:
     service: str
@@ -97,7 +112,7 @@ class Wire:
             except AwsError as exc:
                 # JSON services report malformed input with their own validation exception.
                 if exc.code in ("MissingParameter", "InvalidParameterValue"):
-                    raise AwsError(_JSON_VALIDATION.get(self.service, "ValidationException"), exc.message) from None
+                    raise AwsError(_json_validation_code(self.service, exc.message), exc.message) from None
                 raise
         if self.family == "ec2":
             parsed = query.parse(params, model.input_shape, self.protocol)
