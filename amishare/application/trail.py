@@ -24,9 +24,9 @@ EVENT_VERSION = "1.10"
 READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Lookup")
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 EC2_HIDDEN = "<sensitiveDataRemoved>"
-# requestParameters or responseElements larger than this (JSON bytes) are left out of the record
+# A record larger than this (JSON bytes) loses its responseElements, then its requestParameters
 # (AWS omits oversized elements too); bounds what one call can make the trail hold.
-MAX_ELEMENTS_BYTES = 100 * 1024
+MAX_RECORD_BYTES = 100 * 1024
 MAX_RESOURCES = 50  # resources indexed per event (LookupEvents' ResourceName / ResourceType)
 MAX_RESOURCE_NAME = 256
 # Accounts whose images are everyone's (Amazon's, AWS Marketplace's): AWS delivers them no copy.
@@ -83,9 +83,9 @@ def build(call: Call, operation: Operation | None, outcome: Outcome) -> Entry | 
     if outcome.error is not None:
         record["errorCode"] = error_code(call.service, outcome)
         record["errorMessage"] = outcome.error.message
-    record["requestParameters"] = _bounded(request_parameters(call, operation))
+    record["requestParameters"] = request_parameters(call, operation)
     record["responseElements"] = (None if read_only or outcome.error is not None
-                                  else _bounded(response_elements(call, operation, outcome)))
+                                  else response_elements(call, operation, outcome))
     record["requestID"] = call.request_id
     record["eventID"] = event_id
     record["readOnly"] = read_only
@@ -177,12 +177,18 @@ def response_elements(call: Call, operation: Operation, outcome: Outcome) -> dic
     return written or None
 
 
-def _bounded(elements: dict | None) -> dict | None:
-    if elements is None:
-        return None
-    if len(json.dumps(elements, default=str)) > MAX_ELEMENTS_BYTES:
-        return None
-    return elements
+def serialize(record: dict) -> str:
+    """The record as stored and delivered. requestParameters or responseElements that would
+    make it larger than MAX_RECORD_BYTES are left out (set to null in `record` itself)."""
+    text = json.dumps(record, separators=(",", ":"), default=str)
+    if len(text) <= MAX_RECORD_BYTES:
+        return text
+    for key in ("responseElements", "requestParameters"):
+        record[key] = None
+        text = json.dumps(record, separators=(",", ":"), default=str)
+        if len(text) <= MAX_RECORD_BYTES:
+            break
+    return text
 
 
 def _lower_first(name: str) -> str:
