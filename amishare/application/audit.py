@@ -4,7 +4,8 @@ off the request's path.
 The observer only puts (call, operation, outcome) on a bounded queue; one writer thread
 per process builds the records and writes whatever has queued up in one transaction (so
 under load a commit carries many records, and at rest a record is written at once). A full
-queue makes the calling request wait rather than lose its record. The trail listeners run
+queue makes the calling request wait rather than lose its record. A record is written within
+LINGER of its call. The trail listeners run
 in that transaction, once per record written. `flush()` returns once everything queued
 before it is committed: LookupEvents calls it before its transaction opens, so it sees
 every call this process answered before it. The writer also drops records past their
@@ -33,6 +34,7 @@ log = logging.getLogger("amishare")
 TrailListener = Callable[[Connection, dict], None]
 
 BATCH = 500  # calls per transaction at most
+LINGER = 0.05  # seconds the writer waits for more calls before it commits what it has
 PURGE_EVERY = 60.0  # seconds between retention sweeps
 PURGE_BATCH = 1000  # events per delete statement
 PURGE_ROUNDS = 20  # delete statements per sweep; what is left waits for the next one
@@ -50,6 +52,7 @@ class TrailRecorder:
         self._start_lock = threading.Lock()
         self._next_purge = 0.0
         self._closed = False
+        self._wake = threading.Event()  # a flush or the stop wants the writer now
         atexit.register(self.close)
 
     # --- the request's side
@@ -68,6 +71,7 @@ class TrailRecorder:
         done = threading.Event()
         self._running()
         self._queue.put(done)
+        self._wake.set()
         return done.wait(timeout)
 
     def before_lookup(self, call: Call, operation) -> None:
@@ -82,6 +86,7 @@ class TrailRecorder:
         self._closed = True
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(_STOP)
+            self._wake.set()
             self._thread.join(timeout)
 
     # --- the writer
@@ -96,12 +101,7 @@ class TrailRecorder:
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = self._next_batch()
             calls = [item for item in batch if isinstance(item, tuple)]
             if calls:
                 self._write(calls)
@@ -111,6 +111,21 @@ class TrailRecorder:
             if any(item is _STOP for item in batch):
                 return
             self._purge_if_due()
+
+    def _next_batch(self) -> list:
+        """What has queued up: after the first call the writer sleeps up to LINGER, so that one
+        wake-up and one commit carry every call that came meanwhile (a flush or the stop cuts
+        the sleep short)."""
+        batch = [self._queue.get()]
+        if isinstance(batch[0], tuple):
+            self._wake.wait(LINGER)
+        self._wake.clear()
+        while len(batch) < BATCH:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
 
     def _write(self, calls: list[tuple]) -> None:
         try:

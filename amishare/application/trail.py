@@ -14,6 +14,7 @@ import json
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from amishare.application.call import Call, Outcome
 from amishare.domain.catalog import AMAZON, MARKETPLACE
@@ -50,6 +51,7 @@ class Entry:
     resources: tuple[tuple[str, str], ...] = ()
 
 
+@lru_cache(maxsize=None)
 def event_source(service: str) -> str:
     return f"{service_model(service).endpoint_prefix}.amazonaws.com"
 
@@ -89,7 +91,8 @@ def build(call: Call, operation: Operation | None, outcome: Outcome) -> Entry | 
     record["requestID"] = call.request_id
     record["eventID"] = event_id
     record["readOnly"] = read_only
-    resources = named_resources(call, outcome)
+    # Event history names the resources of calls that change something (not of reads).
+    resources = () if read_only else named_resources(call, outcome)
     record.update({"eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": principal.account_id,
                    "eventCategory": "Management"})
     return Entry(record, principal.account_id, call.region, event_time, event_id, operation.name,
@@ -154,8 +157,14 @@ def error_code(service: str, outcome: Outcome) -> str:
 # --- requestParameters and responseElements
 
 
+@lru_cache(maxsize=None)
+def _shapes(service: str, operation: str):
+    model = service_model(service).operation_model(operation)
+    return model.input_shape, model.output_shape
+
+
 def request_parameters(call: Call, operation: Operation) -> dict | None:
-    shape = service_model(call.service).operation_model(operation.name).input_shape
+    shape = _shapes(call.service, operation.name)[0]
     if shape is None:
         return None
     params = dict(call.params)
@@ -167,7 +176,7 @@ def request_parameters(call: Call, operation: Operation) -> dict | None:
 
 
 def response_elements(call: Call, operation: Operation, outcome: Outcome) -> dict | None:
-    shape = service_model(call.service).operation_model(operation.name).output_shape
+    shape = _shapes(call.service, operation.name)[1]
     style = _Style(call.service, request=False)
     written = style.structure(shape, outcome.result or {}) if shape is not None else {}
     if call.service == "ec2":
@@ -204,9 +213,12 @@ class _Style:
 
     def structure(self, shape, value: dict, top: bool = False) -> dict:
         out = {}
-        for name, member in shape.members.items():
-            item = value.get(name) if isinstance(value, dict) else None
-            if item is None:
+        if not isinstance(value, dict):
+            return out
+        members = shape.members
+        for name, item in value.items():  # what was sent, usually a few of many members
+            member = members.get(name)
+            if member is None or item is None:
                 continue
             if _sensitive(member):
                 if self.request:
@@ -289,10 +301,11 @@ def named_resources(call: Call, outcome: Outcome) -> tuple[tuple[str, str], ...]
         if isinstance(value, str) and value and len(found) < MAX_RESOURCES:
             found.setdefault((kind, value[:MAX_RESOURCE_NAME]), None)
 
-    for param, kind in _RESOURCE_PARAMS.items():
-        value = call.params.get(param)
-        for item in value if isinstance(value, list) else [value]:
-            add(kind, item)
+    for param, value in call.params.items():
+        kind = _RESOURCE_PARAMS.get(param)
+        if kind is not None:
+            for item in value if isinstance(value, list) else [value]:
+                add(kind, item)
     if outcome.error is None and isinstance(outcome.result, dict):
         for path, kind in _RESULT_PATHS:
             for value in _at(outcome.result, path):

@@ -17,11 +17,29 @@ EVENT_COLUMNS = {
 RESOURCE_COLUMNS = {"ResourceName": resources.c.resource_name, "ResourceType": resources.c.resource_type}
 
 
+_BOUNDED = {table: [(name, table.c[name].type.length) for name in table.c.keys()
+                    if getattr(table.c[name].type, "length", None)] for table in (events, resources)}
+
+
+def _cut(table, rows: list[dict]) -> list[dict]:
+    """Every string cut to its column's length (a trail record must be written whatever a caller
+    sent), so the statement needs no further check."""
+    bounded = _BOUNDED[table]
+    for row in rows:
+        for name, length in bounded:
+            value = row.get(name)
+            if value is not None and len(value) > length:
+                row[name] = value[:length]
+    return rows
+
+
 def write(conn, event_rows: list[dict], resource_rows: list[dict]) -> None:
+    """Insert a batch of events and the resources they name, one statement each."""
+    checked = conn.execution_options(lengths_checked=True)
     if event_rows:
-        conn.execute(insert(events), event_rows)
+        checked.execute(insert(events), _cut(events, event_rows))
     if resource_rows:
-        conn.execute(insert(resources), resource_rows)
+        checked.execute(insert(resources), _cut(resources, resource_rows))
 
 
 def _newest_first(table, query, start: float, end: float | None, after: tuple[float, str] | None, limit: int):
