@@ -285,6 +285,8 @@ _RESOURCE_PARAMS = {
     "PolicyArn": "AWS::IAM::Policy",
     "KeyId": "AWS::KMS::Key", "TargetKeyId": "AWS::KMS::Key",
 }
+_EC2_ID_TYPES = {"ami": "AWS::EC2::Image", "i": "AWS::EC2::Instance", "snap": "AWS::EC2::Snapshot",
+                 "vol": "AWS::EC2::Volume"}
 _RESULT_PATHS = (
     (("ImageId",), "AWS::EC2::Image"), (("SnapshotId",), "AWS::EC2::Snapshot"), (("VolumeId",), "AWS::EC2::Volume"),
     (("Instances", "InstanceId"), "AWS::EC2::Instance"), (("KeyMetadata", "Arn"), "AWS::KMS::Key"),
@@ -306,6 +308,11 @@ def named_resources(call: Call, outcome: Outcome) -> tuple[tuple[str, str], ...]
         if kind is not None:
             for item in value if isinstance(value, list) else [value]:
                 add(kind, item)
+        elif param == "Resources" and call.service == "ec2" and isinstance(value, list):  # CreateTags, DeleteTags
+            for item in value:
+                kind = _EC2_ID_TYPES.get(item.split("-", 1)[0]) if isinstance(item, str) else None
+                if kind:
+                    add(kind, item)
     if outcome.error is None and isinstance(outcome.result, dict):
         for path, kind in _RESULT_PATHS:
             for value in _at(outcome.result, path):
