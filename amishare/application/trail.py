@@ -11,6 +11,7 @@ requestParameters, as AWS hides them, and left out of responseElements.
 """
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -61,7 +62,7 @@ def is_read_only(operation_name: str) -> bool:
 
 
 def iso_time(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def build(call: Call, operation: Operation | None, outcome: Outcome) -> Entry | None:
@@ -227,7 +228,17 @@ class _Style:
             out[self._key(name, member, top)] = self.value(member, item)
         return out
 
+    # (style, member shape, top level) -> its key: shapes are the models' own, built once.
+    _keys: dict[tuple, str] = {}
+
     def _key(self, name: str, member, top: bool) -> str:
+        cache_key = (self.ec2, self.request, top, name, id(member))
+        key = self._keys.get(cache_key)
+        if key is None:
+            key = self._keys[cache_key] = self._new_key(name, member, top)
+        return key
+
+    def _new_key(self, name: str, member, top: bool) -> str:
         if not self.ec2:
             return _lower_first(name)
         key = _lower_first(member.serialization.get("name") or name)
