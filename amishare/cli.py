@@ -1,5 +1,6 @@
 """Command line: `amishare serve`, `amishare accounts ...`, `amishare users ...`, import and
-export, and the access analysis commands (`amishare explain ...`, `analysis_cli.py`)."""
+export, `amishare audit`, and the access analysis commands (`amishare explain ...`,
+`analysis_cli.py`)."""
 
 import argparse
 import contextlib
@@ -245,6 +246,71 @@ def _export(args) -> int:
     return 0
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def since_time(text: str, now: float) -> float:
+    """--since: a duration back from now (90s, 30m, 1h, 7d, 2w) or an ISO 8601 time."""
+    import re
+
+    from amishare.parsing import parse_timestamp
+
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhdw])", text.strip())
+    if match:
+        return now - float(match.group(1)) * _UNITS[match.group(2)]
+    moment = parse_timestamp(text.strip())
+    if moment is None:
+        raise ValueError(f"--since takes a duration such as 30m, 1h or 7d, or an ISO 8601 time, not {text!r}")
+    return moment.timestamp()
+
+
+def _audit(args) -> int:
+    """The account's audit trail, newest first, from the store the server writes."""
+    from amishare.domain import trail
+    from amishare.domain.regions import is_region
+    from amishare.models import commercial_regions
+    from amishare.store.db import open_store
+
+    if not (len(args.account) == 12 and args.account.isdigit()):
+        print("error: --account takes a 12-digit account id", file=sys.stderr)
+        return 1
+    if args.region and not is_region(args.region):
+        print(f"error: {args.region} is not a Region", file=sys.stderr)
+        return 1
+    if not 1 <= args.max_items <= 10_000:
+        print("error: --max-items takes 1 to 10000", file=sys.stderr)
+        return 1
+    since = since_time(args.since, time.time())
+    regions = [args.region] if args.region else sorted(commercial_regions())
+    store = open_store(args.db)
+    try:
+        with store.transaction(write=False) as conn:
+            records = trail.recent(conn, args.account, regions, since, args.event_name, args.max_items)
+    finally:
+        store.dispose()
+    if args.format == "json":
+        print(json.dumps({"Records": records}, indent=2))
+    else:
+        _audit_table(records)
+    return 0
+
+
+def _audit_table(records: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(records)} events, newest first")
+    for column in ("Time (UTC)", "Region", "Event", "Source", "Identity", "Source IP", "Error", "Event ID"):
+        table.add_column(column, overflow="fold")
+    for record in records:
+        identity = record.get("userIdentity", {})
+        who = identity.get("arn") or f"{identity.get('type')} {identity.get('accountId')}"
+        table.add_row(record["eventTime"], record["awsRegion"], record["eventName"],
+                      record["eventSource"].removesuffix(".amazonaws.com"), who, record.get("sourceIPAddress", ""),
+                      record.get("errorCode", ""), record["eventID"])
+    Console(width=max(160, shutil.get_terminal_size().columns)).print(table)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="amishare", description="EC2 AMI sharing behind the real AWS wire protocols.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -326,6 +392,17 @@ def parser() -> argparse.ArgumentParser:
     exporting.add_argument("--kind", required=True, choices=["images", "snapshots", "launch-permissions"])
     exporting.add_argument("--out", required=True, help="the file to write")
     exporting.set_defaults(run=_export)
+
+    audit = commands.add_parser("audit", help="an account's audit trail (CloudTrail management events), newest first")
+    audit.add_argument("--db", default=default_db_url())
+    audit.add_argument("--account", required=True, help="the 12-digit id of the account whose events to show")
+    audit.add_argument("--region", help="one Region (default: every Region)")
+    audit.add_argument("--since", default="1h", help="how far back: 30m, 1h, 7d, or an ISO 8601 time (default 1h)")
+    audit.add_argument("--event-name", action="append", metavar="NAME",
+                       help="only this event, e.g. ModifyImageAttribute (repeatable)")
+    audit.add_argument("--max-items", type=int, default=100, help="at most this many events (default 100)")
+    audit.add_argument("--format", choices=["table", "json"], default="table")
+    audit.set_defaults(run=_audit)
 
     from amishare.analysis_cli import add_commands
 

@@ -41,6 +41,12 @@ class Settings:
     # How long a console sign-in lasts, in seconds.
     console_session_seconds: float = field(default_factory=lambda: _env_float("AMISHARE_CONSOLE_SESSION_SECONDS", 12 * 3600))
     log_format: str = field(default_factory=lambda: os.environ.get("AMISHARE_LOG_FORMAT") or "text")
+    # The audit trail: every call recorded as a CloudTrail management event, kept this many days
+    # (AWS's event history keeps 90). "off" records nothing (only for measuring what recording costs).
+    audit_trail: bool = field(default_factory=lambda: os.environ.get("AMISHARE_AUDIT_TRAIL", "on") != "off")
+    audit_retention_days: float = field(default_factory=lambda: _env_float("AMISHARE_AUDIT_RETENTION_DAYS", 90.0))
+    # Calls waiting for the trail's writer; a request waits while it is full.
+    audit_queue: int = field(default_factory=lambda: _env_int("AMISHARE_AUDIT_QUEUE", 10000))
 
 
 DEFAULT_DB_FILE = "amishare.db"

@@ -112,6 +112,7 @@ class App:
                     self.executor.shutdown(wait=False, cancel_futures=True)
                 if self.telemetry is not None:
                     self.telemetry.metrics.close()
+                self.api.app.close()  # the audit trail writes what it still holds
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -97,6 +97,10 @@ class HttpApi:
                 raise AwsError(*wire.unknown_operation(name))
             parsed = wire.parse(operation.name, params, request.body, request.method, request.raw_path, url_pairs)
         except AwsError as exc:
+            if operation is not None:  # an authenticated call of a known operation: recorded, as AWS does
+                self.app.reject(Call(principal, region, wire.service, operation.name, {}, request_id,
+                                     source_ip=request.client_ip, user_agent=request.headers.get("user-agent"),
+                                     secure_transport=request.secure), exc)
             return self._error(wire, exc, request_id, operation and operation.name)
         call = Call(
             principal, region, wire.service, operation.name, parsed, request_id,

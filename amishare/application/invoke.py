@@ -3,6 +3,7 @@
 Inside the transaction: authorize, then the operation (and, with them, anything
 that must commit or roll back with the call). After it, whatever happened:
 the observers (audit trail, metrics), which see refused and failed calls too.
+The audit trail's records are written by `audit.TrailRecorder`, one of the observers.
 """
 
 import logging
@@ -11,6 +12,7 @@ from typing import Callable
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from amishare.application.audit import TrailListener, TrailRecorder
 from amishare.application.authorize import authorize
 from amishare.application.call import Call, Outcome
 from amishare.application.identity import Identities
@@ -30,6 +32,7 @@ _ATTEMPTS = 3
 
 Step = Callable[[Ctx, Operation, dict], None]
 Observer = Callable[[Call, Operation | None, Outcome], None]
+Preparer = Callable[[Call, Operation], None]
 
 
 class Application:
@@ -43,8 +46,23 @@ class Application:
         self.before: list[Step] = [bound_request, authorize]
         # Run in order inside the call's transaction, after the handler.
         self.after: list[Step] = [note_policy_changes]
+        # Run in order before the call's transaction opens.
+        self.before_transaction: list[Preparer] = []
         # Told about every call once it has ended, committed or not.
         self.observers: list[Observer] = []
+        # Called with (connection, record) for every audit trail record, in the transaction
+        # that writes it (so what they write commits with the record, or not at all).
+        self.trail_listeners: list[TrailListener] = []
+        self.trail: TrailRecorder | None = None
+        if settings.audit_trail:
+            self.trail = TrailRecorder(store, settings, self.trail_listeners)
+            self.before_transaction.append(self.trail.before_lookup)
+            self.observers.append(self.trail.observe)
+
+    def close(self) -> None:
+        """Write what the audit trail still holds; the application takes no further calls."""
+        if self.trail is not None:
+            self.trail.close()
 
     def operation(self, service: str, name: str | None) -> Operation | None:
         return lookup(service, name)
@@ -56,6 +74,8 @@ class Application:
         try:
             if operation is None:
                 raise AwsError("InvalidAction", f"The action {call.operation} is not valid for this web service.")
+            for prepare in self.before_transaction:
+                prepare(call, operation)
             outcome.result = self._transact(operation, call, outcome)
         except DryRunSucceeded:
             outcome.dry_run_passed = True
@@ -66,12 +86,23 @@ class Application:
             log.exception("request %s failed", call.request_id)
             outcome.error = AwsError("InternalError", "An internal error has occurred", 500, sender=False)
         outcome.finished_at = time.time()
+        self._observe(call, operation, outcome)
+        return outcome
+
+    def reject(self, call: Call, error: AwsError) -> Outcome:
+        """A call refused before it could run (its parameters did not parse): the observers are
+        told, as of any call, so that the audit trail records it."""
+        now = time.time()
+        outcome = Outcome(error=error, started_at=now, finished_at=now)
+        self._observe(call, self.operation(call.service, call.operation), outcome)
+        return outcome
+
+    def _observe(self, call: Call, operation: Operation | None, outcome: Outcome) -> None:
         for observer in self.observers:
             try:
                 observer(call, operation, outcome)
             except Exception:  # an observer's failure must not change the caller's answer
                 log.exception("observer failed for request %s", call.request_id)
-        return outcome
 
     def _transact(self, operation: Operation, call: Call, outcome: Outcome) -> dict:
         """Run the chain in one transaction. A concurrent request that won a race (a unique

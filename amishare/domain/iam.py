@@ -48,7 +48,9 @@ def credential(conn, access_key_id: str) -> Credential | None:
         principal = Principal(
             row["account_id"], ASSUMED_ROLE, session_arn(row["account_id"], row["role_name"], row["session_name"]),
             f"{row['role_id']}:{row['session_name']}", row["role_name"], row["session_name"], access_key_id,
-            tuple(tags.items()), row["policy_generation"], **_generations(row))
+            tuple(tags.items()), row["policy_generation"], **_generations(row),
+            issuer_arn=common.arn(row["account_id"], "role", row["role_path"], row["role_name"]),
+            session_created_at=row["created_at"])
         return Credential(access_key_id, row["secret_ciphertext"], True, principal, row["token_hash"],
                           row["expires_at"])
     row = store.key_with_user(conn, access_key_id)

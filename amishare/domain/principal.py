@@ -24,6 +24,10 @@ class Principal:
     # credential was read (store.generations; None: unknown, read them live).
     org_generation: int | None = None
     allowed_images_generation: int | None = None
+    # For a role session: the role's ARN (with its path) and when the session was created
+    # (the audit trail's sessionContext).
+    issuer_arn: str | None = None
+    session_created_at: float | None = None
 
     @classmethod
     def root(cls, account_id: str, access_key_id: str | None = None, **generations) -> "Principal":

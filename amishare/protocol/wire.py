@@ -8,7 +8,7 @@ from amishare.errors import AwsError, validation_error
 from amishare.models import operation_model, service_model
 from amishare.protocol import constraints, documented_limits, jsonproto, query, restjson, xml
 
-SERVICES = ("ec2", "sts", "kms", "organizations", "iam", "rbin", "amishare")
+SERVICES = ("ec2", "sts", "kms", "organizations", "iam", "rbin", "amishare", "cloudtrail")
 
 # Authentication failures, per protocol family: (code, HTTP status).
 _AUTH_ERRORS = {
@@ -54,7 +54,23 @@ _AUTH_MESSAGES = {
 
 
 _JSON_VALIDATION = {"organizations": "InvalidInputException", "kms": "ValidationException",
-                    "rbin": "ValidationException", "amishare": "ValidationException"}
+                    "rbin": "ValidationException", "amishare": "ValidationException",
+                    "cloudtrail": "InvalidParameterException"}
+
+
+# Parameters whose malformed values a service reports with an exception of their own.
+_PARAMETER_EXCEPTIONS = {"cloudtrail": (("LookupAttributes", "InvalidLookupAttributesException"),
+                                        ("MaxResults", "InvalidMaxResultsException"),
+                                        ("StartTime", "InvalidTimeRangeException"),
+                                        ("EndTime", "InvalidTimeRangeException"),
+                                        ("EventCategory", "InvalidEventCategoryException"))}
+
+
+def _json_validation_code(service: str, message: str) -> str:
+    for parameter, code in _PARAMETER_EXCEPTIONS.get(service, ()):
+        if f"parameter {parameter}" in message:
+            return code
+    return _JSON_VALIDATION.get(service, "ValidationException")
 
 
 @dataclass(frozen=True)
@@ -79,7 +95,7 @@ class Wire:
             return restjson.match(self.service, method, path)[0]
         if self.family == "json":
             target = headers.get("x-amz-target", "")
-            prefix, _, name = target.partition(".")
+            prefix, _, name = target.rpartition(".")  # CloudTrail's prefix has dots of its own
             if prefix != service_model(self.service).metadata.get("targetPrefix"):
                 return None
             return name or None
@@ -97,7 +113,7 @@ class Wire:
             except AwsError as exc:
                 # JSON services report malformed input with their own validation exception.
                 if exc.code in ("MissingParameter", "InvalidParameterValue"):
-                    raise AwsError(_JSON_VALIDATION.get(self.service, "ValidationException"), exc.message) from None
+                    raise AwsError(_json_validation_code(self.service, exc.message), exc.message) from None
                 raise
         if self.family == "ec2":
             parsed = query.parse(params, model.input_shape, self.protocol)

@@ -100,6 +100,8 @@ def _check_string_lengths(conn, cursor, statement, parameters, context, executem
     every INSERT and UPDATE is checked as `columns.check_fits` checks a row, before it is sent."""
     if context is None or not (context.isinsert or context.isupdate) or context.compiled is None:
         return
+    if context.execution_options.get("lengths_checked"):  # a bulk writer that cut its values to size itself
+        return
     table = getattr(context.compiled.statement, "table", None)
     if table is not None:
         check_fits(table, *context.compiled_parameters)

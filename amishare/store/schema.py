@@ -638,3 +638,44 @@ iam_sessions = Table(
     Column("expires_at", Float, nullable=False),
     Index("ix_iam_sessions_role", "role_id", "expires_at"),
 )
+
+# The audit trail: one CloudTrail management event per call, in the account that receives
+# it (the caller's, and a copy in a resource owner's account for calls on its resources).
+# `record` is the event as CloudTrail writes it; the other columns are what LookupEvents
+# looks up by, each index ending in (event_time, event_id): newest first, a page at a time.
+trail_events = Table(
+    "trail_events",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("account_id", ACCOUNT_ID, nullable=False),  # recipientAccountId
+    Column("region", REGION, nullable=False),
+    Column("event_time", Float, nullable=False),
+    Column("event_name", String(64), nullable=False),
+    Column("event_source", String(64), nullable=False),
+    Column("read_only", Boolean, nullable=False),
+    Column("username", String(128)),
+    Column("access_key_id", String(32)),
+    Column("record", Text, nullable=False),
+    Index("ix_trail_events_account", "account_id", "region", "event_time", "event_id"),
+    Index("ix_trail_events_name", "account_id", "region", "event_name", "event_time", "event_id"),
+    Index("ix_trail_events_source", "account_id", "region", "event_source", "event_time", "event_id"),
+    Index("ix_trail_events_read_only", "account_id", "region", "read_only", "event_time", "event_id"),
+    Index("ix_trail_events_username", "account_id", "region", "username", "event_time", "event_id"),
+    Index("ix_trail_events_key", "account_id", "region", "access_key_id", "event_time", "event_id"),
+    Index("ix_trail_events_time", "event_time"),  # retention: the oldest first
+)
+
+# The resources an event names (LookupEvents' ResourceType and ResourceName).
+trail_resources = Table(
+    "trail_resources",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("resource_type", String(64), primary_key=True),
+    Column("resource_name", String(256), primary_key=True),
+    Column("account_id", ACCOUNT_ID, nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("event_time", Float, nullable=False),
+    Index("ix_trail_resources_name", "account_id", "region", "resource_name", "event_time", "event_id"),
+    Index("ix_trail_resources_type", "account_id", "region", "resource_type", "event_time", "event_id"),
+    Index("ix_trail_resources_time", "event_time"),
+)
