@@ -41,6 +41,18 @@ class Settings:
     # How long a console sign-in lasts, in seconds.
     console_session_seconds: float = field(default_factory=lambda: _env_float("AMISHARE_CONSOLE_SESSION_SECONDS", 12 * 3600))
     log_format: str = field(default_factory=lambda: os.environ.get("AMISHARE_LOG_FORMAT") or "text")
+    # EventBridge delivery, on threads of each server process: "off" leaves events in the outbox.
+    event_delivery: bool = field(default_factory=lambda: os.environ.get("AMISHARE_EVENT_DELIVERY", "on") != "off")
+    # Seconds between looks at the outbox and at images whose timed state has come due.
+    event_poll_interval: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_POLL_INTERVAL", 0.25))
+    # Retries back off exponentially (with jitter) from the base to the cap, in seconds.
+    event_retry_base: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_RETRY_BASE", 1.0))
+    event_retry_cap: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_RETRY_CAP", 300.0))
+    # How long a worker holds a delivery it took; past it, another worker may take it again.
+    event_lease_seconds: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_LEASE_SECONDS", 30.0))
+    # API destinations must answer within 5 seconds (as on AWS).
+    event_http_timeout: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_HTTP_TIMEOUT", 5.0))
+    event_delivery_threads: int = field(default_factory=lambda: _env_int("AMISHARE_EVENT_DELIVERY_THREADS", 4))
 
 
 DEFAULT_DB_FILE = "amishare.db"

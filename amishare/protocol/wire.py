@@ -8,7 +8,7 @@ from amishare.errors import AwsError, validation_error
 from amishare.models import operation_model, service_model
 from amishare.protocol import constraints, documented_limits, jsonproto, query, restjson, xml
 
-SERVICES = ("ec2", "sts", "kms", "organizations", "iam", "rbin")
+SERVICES = ("ec2", "sts", "kms", "organizations", "iam", "rbin", "events")
 
 # Authentication failures, per protocol family: (code, HTTP status).
 _AUTH_ERRORS = {
@@ -54,7 +54,9 @@ _AUTH_MESSAGES = {
 
 
 _JSON_VALIDATION = {"organizations": "InvalidInputException", "kms": "ValidationException",
-                    "rbin": "ValidationException"}
+                    "rbin": "ValidationException", "events": "ValidationException"}
+# JSON services that check the model's constraints (lengths, patterns, ranges) as AWS does.
+_JSON_CONSTRAINED = ("events",)
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,13 @@ class Wire:
                 if self.rest:
                     return restjson.parse(model.input_shape, restjson.match(self.service, method, path)[1],
                                           query_pairs, body)
-                return jsonproto.parse(body, model.input_shape)
+                parsed = jsonproto.parse(body, model.input_shape)
+                if self.service in _JSON_CONSTRAINED:
+                    constraints.check(model.input_shape, parsed)
+                return parsed
             except AwsError as exc:
+                if exc.code == "ValidationError":
+                    raise AwsError(_JSON_VALIDATION.get(self.service, "ValidationException"), exc.message) from None
                 # JSON services report malformed input with their own validation exception.
                 if exc.code in ("MissingParameter", "InvalidParameterValue"):
                     raise AwsError(_JSON_VALIDATION.get(self.service, "ValidationException"), exc.message) from None

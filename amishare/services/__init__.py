@@ -84,4 +84,4 @@ def default_resources(service: str, namer_for: Callable[[str], ResourceNamer], c
 
 
 def load_all() -> None:
-    from amishare.services import ec2, iam, kms, organizations, rbin, sts  # noqa: F401  (registration by import)
+    from amishare.services import ec2, events, iam, kms, organizations, rbin, sts  # noqa: F401  (registration by import)
