@@ -74,6 +74,17 @@ def settle_due_images(conn, now: float, limit: int = 100) -> int:
     return settled
 
 
+def settle_before_change(ctx, image) -> None:
+    """Before a call replaces an image's state (disable, deregister): if its timed transition has
+    come due but the settler hasn't written it yet, write it now with its event, so the image's
+    `available` is never skipped and still told once."""
+    if image["next_state"] is None or image["next_state_at"] is None or image["next_state_at"] > ctx.now:
+        return
+    if store.settle_image(ctx.conn, image["image_id"], image["next_state"], image["next_state_at"]):
+        image_state_changed(ctx.conn, image["image_id"], image["region"], image["owner_id"], image["next_state"],
+                            ctx.request_id, ctx.now)
+
+
 def cloudtrail_listener(conn, record: dict) -> None:
     """`AWS API Call via CloudTrail` for a write call's CloudTrail record (EventBridge receives the
     management events that aren't read-only), on the default bus of the account and Region

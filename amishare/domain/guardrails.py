@@ -172,6 +172,7 @@ def disable_image(ctx, image_id) -> None:
     image = access.find_owned(ctx, image_id)
     if image["disabled"]:
         return
+    events.settle_before_change(ctx, image)
     image_store.clear_launch_permissions(ctx.conn, image_id)
     sharing.set_public(ctx, image, False)
     image_store.update_image(ctx.conn, image_id, disabled=True, state="disabled", next_state=None, next_state_at=None)

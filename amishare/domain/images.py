@@ -349,6 +349,7 @@ def deregister_image(ctx, image_id, delete_snapshots: bool):
     kept_for = recycle_bin.retention_days(ctx, image)
     if kept_for is not None:  # a retention rule matches: to the Recycle Bin, whole
         recycle_bin.keep(ctx, image, devices, kept_for)
+    events.settle_before_change(ctx, image)
     sharing.set_public(ctx, image, False)
     store.delete_image(ctx.conn, image_id)
     tag_store.remove_all(ctx.conn, image_id)
