@@ -20,6 +20,7 @@ class Receiver:
         self.hang = threading.Event()  # set: requests wait (until released) before answering
         self.released = threading.Event()
         self.react = None  # react(event_body_dict) on each request
+        self.responses: dict[str, dict] = {}  # path -> the JSON answer it gets (e.g. an OAuth token endpoint)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -40,6 +41,15 @@ class Receiver:
                                               "body": body})
                 if receiver.hang.is_set():
                     receiver.released.wait(WAIT)
+                answer = receiver.responses.get(self.path.split("?")[0])
+                if answer is not None:
+                    payload = json.dumps(answer).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
                 status = receiver.status
                 if receiver.react is not None and status == 200:
                     try:

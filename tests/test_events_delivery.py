@@ -55,6 +55,8 @@ def test_a_receiver_that_is_down_gets_the_event_once_it_is_back(server):
     receiver.start()
     try:
         body = receiver.wait_for(lambda r: r.bodies("/hook"), "the event after coming back")[0]
+        assert receiver.received[0]["headers"]["x-api-key"] == "s3cret-key"
+        assert receiver.received[0]["headers"]["content-type"] == "application/json; charset=utf-8"
         assert body["detail"] == {"RequestId": body["detail"]["RequestId"], "ImageId": image_id,
                                   "State": "available", "ErrorMessage": ""}
         wait_until(lambda: outbox_count(server, alice.account_id) == 0, "the delivery recorded")
@@ -160,3 +162,29 @@ def test_seed_003_sharing_automation(server, receiver):
     assert [i["ImageId"] for i in seen] == [image_id]
     permissions = builder_ec2.describe_image_attribute(ImageId=image_id, Attribute="launchPermission")
     assert permissions["LaunchPermissions"] == [{"UserId": consumer.account_id}]
+
+
+def test_oauth_client_credentials_connections(server, receiver):
+    alice = server.new_account()
+    receiver.responses["/token"] = {"access_token": "token-1", "token_type": "Bearer", "expires_in": 3600}
+    events = server.client(alice, "events")
+    connection = events.create_connection(
+        Name="oauth", AuthorizationType="OAUTH_CLIENT_CREDENTIALS",
+        AuthParameters={"OAuthParameters": {
+            "ClientParameters": {"ClientID": "automation", "ClientSecret": "client-secret"},
+            "AuthorizationEndpoint": receiver.url + "/token", "HttpMethod": "POST",
+            "OAuthHttpParameters": {"BodyParameters": [{"Key": "scope", "Value": "share", "IsValueSecret": False}]}}})
+    described = events.describe_connection(Name="oauth")["AuthParameters"]["OAuthParameters"]
+    assert described["ClientParameters"] == {"ClientID": "automation"}
+    target = events.create_api_destination(Name="oauth-hook", ConnectionArn=connection["ConnectionArn"],
+                                           InvocationEndpoint=receiver.url + "/hook/*", HttpMethod="POST",
+                                           InvocationRateLimitPerSecond=10)["ApiDestinationArn"]
+    rule_to(server, alice, "custom", {"source": ["my.app"]}, target, Input='{"hello": "world"}',
+            HttpParameters={"PathParameterValues": ["images"]})
+    events.put_events(Entries=[{"Source": "my.app", "DetailType": "x", "Detail": "{}"}])
+    hook = receiver.wait_for(lambda r: [q for q in r.received if q["path"] == "/hook/images"], "the event")[0]
+    assert hook["headers"]["authorization"] == "Bearer token-1"
+    assert json.loads(hook["body"]) == {"hello": "world"}
+    token = [q for q in receiver.received if q["path"] == "/token"][0]
+    assert token["headers"]["authorization"] == "Basic YXV0b21hdGlvbjpjbGllbnQtc2VjcmV0"  # automation:client-secret
+    assert "grant_type=client_credentials" in token["body"] and "scope=share" in token["body"]

@@ -157,29 +157,40 @@ class EventWorkers:
             free += 1
         if free == 0:
             return False
-        with self.app.store.transaction(write=True, timeout=self.settings.request_timeout) as conn:
-            rows = event_delivery.take(conn, now, self.owner, self.settings.event_lease_seconds, free)
-        for _ in range(free - len(rows)):
-            self._in_flight.release()
+        rows = []
+        try:
+            with self.app.store.transaction(write=True, timeout=self.settings.request_timeout) as conn:
+                rows = event_delivery.take(conn, now, self.owner, self.settings.event_lease_seconds, free)
+        finally:
+            for _ in range(free - len(rows)):
+                self._in_flight.release()
         for row in rows:
             self._pool.submit(self._deliver, row)
         return bool(rows)
 
     def _deliver(self, row: dict) -> None:
         try:
-            try:
-                self._call(row)
-            except Failure as failure:
-                with self.app.store.transaction(write=True, timeout=self.settings.request_timeout) as conn:
+            failure = self._attempt(row)
+            with self.app.store.transaction(write=True, timeout=self.settings.request_timeout) as conn:
+                if failure is None:
+                    event_delivery.delivered(conn, row)
+                else:
                     event_delivery.failed(conn, row, time.time(), failure.code, failure.message, failure.retryable,
                                           self.settings.event_retry_base, self.settings.event_retry_cap)
-                return
-            with self.app.store.transaction(write=True, timeout=self.settings.request_timeout) as conn:
-                event_delivery.delivered(conn, row)
-        except Exception:
-            log.exception("delivery %s failed", row.get("delivery_id"))
+        except Exception:  # not recorded: the lease lapses and the delivery is tried again
+            log.exception("delivery %s could not be recorded", row.get("delivery_id"))
         finally:
             self._in_flight.release()
+
+    def _attempt(self, row: dict) -> Failure | None:
+        try:
+            self._call(row)
+            return None
+        except Failure as failure:
+            return failure
+        except Exception as exc:  # e.g. a connection's secrets that no longer open: tried again later
+            log.exception("delivery %s failed", row.get("delivery_id"))
+            return Failure("INTERNAL_ERROR", f"The delivery could not be made: {type(exc).__name__}", True)
 
     def _call(self, row: dict) -> None:
         with self.app.store.transaction(write=False) as conn:
