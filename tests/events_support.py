@@ -51,3 +51,12 @@ def outbox_count(server, account_id: str, rule_name: str | None = None) -> int:
 def ami_pattern(account_id: str, state: str = "available") -> dict:
     return {"source": ["aws.ec2"], "detail-type": ["EC2 AMI State Change"], "account": [account_id],
             "detail": {"State": [state]}}
+
+
+def outbox_events(server, account_id: str) -> list[dict]:
+    """The events waiting in the outbox for the account, in the order they were queued."""
+    from amishare.store.schema import event_outbox as t
+
+    query = select(t.c.body).where(t.c.account_id == account_id).order_by(t.c.delivery_id)
+    with server._open_store().transaction(write=False) as conn:
+        return [json.loads(body) for body in conn.execute(query).scalars()]

@@ -8,7 +8,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from events_support import ami_pattern, destination, events_server, outbox_count, rule_to
+from events_support import ami_pattern, destination, events_server, outbox_count, outbox_events, rule_to
 from receiver import Receiver, wait_until
 from support import free_port
 from test_images import register, snapshot_of_new_volume
@@ -372,3 +372,28 @@ def test_cloudtrail_records_of_write_calls_become_events(server, alice, receiver
     # Once nothing is left to deliver, everything queued has reached the receiver: only the one event.
     wait_until(lambda: outbox_count(server, alice.account_id) == 0, "the delivery recorded")
     assert len(receiver.received) == 1
+
+
+def test_a_due_transition_is_announced_once_whoever_settles_it(backend, tmp_path_factory):
+    """Reads settle an image's state without writing; a call that replaces the state of an image
+    whose transition came due writes (and announces) the transition first, once. The settler is
+    kept idle here (a poll interval of an hour) so the call is the one to settle it."""
+    srv, cleanup = events_server(backend, tmp_path_factory.mktemp(f"settle-{backend}"),
+                                 AMISHARE_EVENT_DELIVERY="off", AMISHARE_EVENT_POLL_INTERVAL="3600")
+    srv.start(state_delay=1.0)
+    try:
+        alice = srv.new_account()
+        rule_to(srv, alice, "all", {"source": ["aws.ec2"], "account": [alice.account_id]},
+                destination(srv, alice, f"http://127.0.0.1:{free_port()}/"))
+        ec2 = srv.client(alice)
+        image_id = register(ec2, "slow-image")  # waits until DescribeImages shows it available
+        for _ in range(3):
+            assert ec2.describe_images(ImageIds=[image_id])["Images"][0]["State"] == "available"
+        assert outbox_events(srv, alice.account_id) == []  # reading wrote nothing
+        ec2.disable_image(ImageId=image_id)
+        ec2.enable_image(ImageId=image_id)
+        states = [(e["detail"]["ImageId"], e["detail"]["State"]) for e in outbox_events(srv, alice.account_id)]
+        assert states == [(image_id, "available"), (image_id, "disabled"), (image_id, "available")]
+    finally:
+        srv.stop()
+        cleanup()
