@@ -101,6 +101,12 @@ def test_retry_policy_and_dead_letters(server, receiver):
     refused = dead_letters(server, alice)[1]
     assert refused["ErrorCode"] == "HTTP_400" and refused["Attempts"] == 1 and refused["DeadLetterArn"] is None
     assert len(receiver.bodies("/refused")) == 1
+    # Nor is a redirect followed or retried.
+    receiver.status = 302
+    events.put_events(Entries=[{"Source": "my.app", "DetailType": "refused", "Detail": "{}"}])
+    wait_until(lambda: dead_letter_count(server, alice) == 3, "the redirected event's dead letter")
+    assert dead_letters(server, alice)[2]["ErrorCode"] == "HTTP_302"
+    assert len(receiver.bodies("/refused")) == 2
     assert outbox_count(server, alice.account_id) == 0
 
 

@@ -32,6 +32,17 @@ USER_AGENT = "Amazon/EventBridge/ApiDestinations"
 MAX_RESPONSE_BYTES = 64 * 1024
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx answer is the endpoint's final word (EventBridge doesn't follow redirects)."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+# No proxies from the environment either: the endpoint is called as the API destination names it.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+
+
 class _RateLimiter:
     """A token bucket per API destination: at most its InvocationRateLimitPerSecond in this process."""
 
@@ -75,7 +86,7 @@ class _Tokens:
         if method == "GET":
             url, body = _with_query(url, fields), None
         request = urllib.request.Request(url, data=body, headers=headers, method=method)
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             answer = json.loads(response.read(MAX_RESPONSE_BYTES))
         token = answer["access_token"]
         expires = time.time() + max(30, float(answer.get("expires_in") or 3600) - 30)
@@ -214,7 +225,7 @@ class EventWorkers:
             body = None if target.method in ("GET", "HEAD") else row["body"].encode()
             request = urllib.request.Request(_with_query(endpoint, query), data=body, headers=headers,
                                              method=target.method)
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with _OPENER.open(request, timeout=timeout) as response:
                 response.read(MAX_RESPONSE_BYTES)
         except urllib.error.HTTPError as exc:
             status = exc.code
