@@ -13,9 +13,10 @@ FAST_RETRIES = {"AMISHARE_EVENT_RETRY_BASE": "0.1", "AMISHARE_EVENT_RETRY_CAP": 
                 "AMISHARE_EVENT_HTTP_TIMEOUT": "2"}
 
 
-def events_server(backend: str, tmp, **env):
+def events_server(backend: str, tmp, workers: int = 1, **env):
     url, cleanup = database_url(backend, tmp)
-    srv = Server(db_url=url, env={**server_env(tmp), **FAST_RETRIES, **env}, log_path=tmp / "server.log")
+    srv = Server(db_url=url, env={**server_env(tmp), **FAST_RETRIES, **env}, log_path=tmp / "server.log",
+                 workers=workers)
     return srv, cleanup
 
 

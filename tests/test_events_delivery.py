@@ -14,7 +14,8 @@ from test_images import register
 
 @pytest.fixture(scope="module")
 def server(backend, tmp_path_factory):
-    srv, cleanup = events_server(backend, tmp_path_factory.mktemp(f"delivery-{backend}"))
+    # Two server processes, each with its delivery workers, share the outbox.
+    srv, cleanup = events_server(backend, tmp_path_factory.mktemp(f"delivery-{backend}"), workers=2)
     srv.start()
     yield srv
     srv.stop()
@@ -73,6 +74,20 @@ def _attempts(server, account_id) -> int:
     with server._open_store().transaction(write=False) as conn:
         return conn.execute(select(func.coalesce(func.max(t.c.attempts), 0))
                             .where(t.c.account_id == account_id)).scalar_one()
+
+
+def test_two_server_processes_deliver_each_event_once(server, receiver):
+    alice = server.new_account()
+    rule_to(server, alice, "all", {"source": ["my.app"]}, destination(server, alice, receiver.url + "/once"))
+    events = server.client(alice, "events")
+    sent = []
+    for batch in range(3):
+        entries = [{"Source": "my.app", "DetailType": "n", "Detail": json.dumps({"n": batch * 10 + i})}
+                   for i in range(10)]
+        sent += [e["EventId"] for e in events.put_events(Entries=entries)["Entries"]]
+    wait_until(lambda: outbox_count(server, alice.account_id) == 0, "every delivery recorded")
+    received = [b["id"] for b in receiver.bodies("/once")]
+    assert sorted(received) == sorted(sent)  # each once: leases keep the two processes apart
 
 
 def test_retry_policy_and_dead_letters(server, receiver):
