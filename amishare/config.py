@@ -52,6 +52,8 @@ class Settings:
     event_lease_seconds: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_LEASE_SECONDS", 30.0))
     # API destinations must answer within 5 seconds (as on AWS).
     event_http_timeout: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_HTTP_TIMEOUT", 5.0))
+    # How long dead letters are kept, in days (an SQS queue keeps messages at most 14 days).
+    event_dead_letter_days: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_DEAD_LETTER_DAYS", 14.0))
     event_delivery_threads: int = field(default_factory=lambda: _env_int("AMISHARE_EVENT_DELIVERY_THREADS", 4))
 
 

@@ -4,6 +4,7 @@ policies and dead letters; and the automation of seed 003 end to end (an AMI bec
 available, a rule calls a receiver, the receiver shares the AMI with another account)."""
 
 import json
+import time
 
 import pytest
 
@@ -123,6 +124,15 @@ def test_retry_policy_and_dead_letters(server, receiver):
     assert dead_letters(server, alice)[2]["ErrorCode"] == "HTTP_302"
     assert len(receiver.bodies("/refused")) == 2
     assert outbox_count(server, alice.account_id) == 0
+    # Dead letters are kept 14 days, as an SQS dead-letter queue keeps them at most.
+    from amishare.domain.event_delivery import purge_dead_letters
+
+    with server._open_store().transaction() as conn:
+        purge_dead_letters(conn, time.time() + 13 * 86400, 14)
+    assert dead_letter_count(server, alice) == 3
+    with server._open_store().transaction() as conn:
+        purge_dead_letters(conn, time.time() + 15 * 86400, 14)
+    assert dead_letter_count(server, alice) == 0
 
 
 def test_kill_9_between_commit_and_delivery_loses_no_event(backend, tmp_path_factory):

@@ -30,6 +30,7 @@ log = logging.getLogger("amishare.events")
 RETRIED_STATUSES = {401, 407, 409, 429}
 USER_AGENT = "Amazon/EventBridge/ApiDestinations"
 MAX_RESPONSE_BYTES = 64 * 1024
+PURGE_INTERVAL = 600.0  # seconds between sweeps of expired dead letters
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -117,6 +118,7 @@ class EventWorkers:
         self._pool: ThreadPoolExecutor | None = None
         self._limiter = _RateLimiter()
         self._tokens = _Tokens()
+        self._next_purge = 0.0
         self._in_flight = threading.Semaphore(max(1, self.settings.event_delivery_threads) * 2)
 
     def start(self) -> "EventWorkers":
@@ -160,6 +162,10 @@ class EventWorkers:
 
     def deliver_once(self) -> bool:
         now = time.time()
+        if now >= self._next_purge:
+            self._next_purge = now + PURGE_INTERVAL
+            with self.app.store.transaction(write=True, timeout=self.settings.request_timeout) as conn:
+                event_delivery.purge_dead_letters(conn, now, self.settings.event_dead_letter_days)
         with self.app.store.transaction(write=False) as conn:
             if not event_delivery.has_due(conn, now):
                 return False

@@ -75,5 +75,10 @@ def dead_letters(conn, account_id: str, region: str, after: int | None = None, l
             for r in store.dead_letters(conn, account_id, region, after, limit)]
 
 
+def purge_dead_letters(conn, now: float, retention_days: float) -> int:
+    """Forget dead letters older than the retention (SQS keeps a message at most 14 days)."""
+    return store.purge_dead_letters(conn, now - retention_days * 86400)
+
+
 def settle_due_images_exist(conn, now: float) -> bool:
     return bool(store.due_images(conn, now, 1))

@@ -206,3 +206,9 @@ def settle_image(conn, image_id, next_state, next_state_at) -> bool:
                              t.c.next_state_at == next_state_at)
              .values(state=next_state, next_state=None, next_state_at=None))
     return conn.execute(query).rowcount == 1
+
+
+def purge_dead_letters(conn, before: float, limit: int = 1000) -> int:
+    t = event_dead_letters
+    old = select(t.c.dead_letter_id).where(t.c.failed_at < before).order_by(t.c.failed_at).limit(limit)
+    return conn.execute(delete(t).where(t.c.dead_letter_id.in_(old.scalar_subquery()))).rowcount

@@ -742,4 +742,5 @@ event_dead_letters = Table(
     Column("attempts", Integer, nullable=False),
     Column("failed_at", Float, nullable=False),
     Index("ix_event_dead_letters_account", "account_id", "region", "dead_letter_id"),
+    Index("ix_event_dead_letters_failed", "failed_at"),
 )

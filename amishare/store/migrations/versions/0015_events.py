@@ -98,6 +98,7 @@ def upgrade() -> None:
         sa.Column('failed_at', sa.Float(), nullable=False),
     )
     op.create_index('ix_event_dead_letters_account', 'event_dead_letters', ['account_id', 'region', 'dead_letter_id'])
+    op.create_index('ix_event_dead_letters_failed', 'event_dead_letters', ['failed_at'])
     with op.batch_alter_table('images', schema=None) as batch_op:
         batch_op.create_index('ix_images_next_state_at', ['next_state_at'], unique=False)
 
@@ -105,6 +106,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('images', schema=None) as batch_op:
         batch_op.drop_index('ix_images_next_state_at')
+    op.drop_index('ix_event_dead_letters_failed', table_name='event_dead_letters')
     op.drop_index('ix_event_dead_letters_account', table_name='event_dead_letters')
     op.drop_table('event_dead_letters')
     op.drop_index('ix_event_outbox_due', table_name='event_outbox')
