@@ -311,6 +311,19 @@ def _audit_table(records: list[dict]) -> None:
     Console(width=max(160, shutil.get_terminal_size().columns)).print(table)
 
 
+def _dead_letters(args) -> int:
+    from amishare.domain import event_delivery
+
+    store, _ = _open(args.db)
+    try:
+        with store.transaction(write=False) as conn:
+            letters = event_delivery.dead_letters(conn, args.account, args.region, args.after, args.limit)
+    finally:
+        store.dispose()
+    print(json.dumps({"DeadLetters": letters}, indent=2))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="amishare", description="EC2 AMI sharing behind the real AWS wire protocols.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -407,6 +420,17 @@ def parser() -> argparse.ArgumentParser:
     from amishare.analysis_cli import add_commands
 
     add_commands(commands)
+    events = commands.add_parser("events", help="EventBridge deliveries")
+    event_commands = events.add_subparsers(dest="events_command", required=True)
+    dead = event_commands.add_parser(
+        "dead-letters", help="list the deliveries given up on (retries or event age exhausted, or refused by the "
+                             "endpoint), oldest first, with the DeadLetterConfig ARN their target named")
+    dead.add_argument("--db", default=default_db_url())
+    dead.add_argument("--account", required=True)
+    dead.add_argument("--region", required=True)
+    dead.add_argument("--after", type=int, help="list those after this DeadLetterId")
+    dead.add_argument("--limit", type=int, default=100)
+    dead.set_defaults(run=_dead_letters)
     return root
 
 

@@ -47,6 +47,20 @@ class Settings:
     audit_retention_days: float = field(default_factory=lambda: _env_float("AMISHARE_AUDIT_RETENTION_DAYS", 90.0))
     # Calls waiting for the trail's writer; a request waits while it is full.
     audit_queue: int = field(default_factory=lambda: _env_int("AMISHARE_AUDIT_QUEUE", 10000))
+    # EventBridge delivery, on threads of each server process: "off" leaves events in the outbox.
+    event_delivery: bool = field(default_factory=lambda: os.environ.get("AMISHARE_EVENT_DELIVERY", "on") != "off")
+    # Seconds between looks at the outbox and at images whose timed state has come due.
+    event_poll_interval: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_POLL_INTERVAL", 0.25))
+    # Retries back off exponentially (with jitter) from the base to the cap, in seconds.
+    event_retry_base: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_RETRY_BASE", 1.0))
+    event_retry_cap: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_RETRY_CAP", 300.0))
+    # How long a worker holds a delivery it took; past it, another worker may take it again.
+    event_lease_seconds: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_LEASE_SECONDS", 30.0))
+    # API destinations must answer within 5 seconds (as on AWS).
+    event_http_timeout: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_HTTP_TIMEOUT", 5.0))
+    # How long dead letters are kept, in days (an SQS queue keeps messages at most 14 days).
+    event_dead_letter_days: float = field(default_factory=lambda: _env_float("AMISHARE_EVENT_DEAD_LETTER_DAYS", 14.0))
+    event_delivery_threads: int = field(default_factory=lambda: _env_int("AMISHARE_EVENT_DELIVERY_THREADS", 4))
 
 
 DEFAULT_DB_FILE = "amishare.db"

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from amishare.api.frontend import HttpApi, HttpRequest, Response
 from amishare.api.telemetry import Telemetry
 from amishare.application import Application
+from amishare.application.delivery import EventWorkers
 from amishare.console import Console
 from amishare.config import Settings, default_db_url
 from amishare.domain import catalog
@@ -25,8 +26,9 @@ log = logging.getLogger("amishare")
 
 class App:
     def __init__(self, api: HttpApi, settings: Settings, telemetry: Telemetry | None = None,
-                 console: Console | None = None):
+                 console: Console | None = None, background=None):
         self.api = api
+        self.background = background  # started with the server, stopped with it (start() and stop())
         self.console = console
         self.settings = settings
         self.telemetry = telemetry
@@ -106,8 +108,12 @@ class App:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if self.background is not None:
+                    self.background.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.background is not None:
+                    self.background.stop()
                 if self.executor is not None:
                     self.executor.shutdown(wait=False, cancel_futures=True)
                 if self.telemetry is not None:
@@ -151,4 +157,4 @@ def create_app() -> App:
     logging.basicConfig(level=os.environ.get("AMISHARE_LOG_LEVEL", "WARNING"))
     application = build_application(default_db_url())
     telemetry = Telemetry(application, application.settings.log_format)
-    return App(HttpApi(application), application.settings, telemetry, Console(application))
+    return App(HttpApi(application), application.settings, telemetry, Console(application), EventWorkers(application))

@@ -20,6 +20,7 @@ from amishare.application.limits import bound_request
 from amishare.application.policy_changes import note_policy_changes
 from amishare.config import Settings
 from amishare.domain.context import Ctx
+from amishare.domain.events import cloudtrail_listener
 from amishare.domain.secretbox import SecretBox
 from amishare.errors import AwsError, DryRunSucceeded
 from amishare.services import Operation, load_all, lookup
@@ -52,7 +53,8 @@ class Application:
         self.observers: list[Observer] = []
         # Called with (connection, record) for every audit trail record, in the transaction
         # that writes it (so what they write commits with the record, or not at all).
-        self.trail_listeners: list[TrailListener] = []
+        # EventBridge's "AWS API Call via CloudTrail" events mirror the trail's write records.
+        self.trail_listeners: list[TrailListener] = [cloudtrail_listener]
         self.trail: TrailRecorder | None = None
         if settings.audit_trail:
             self.trail = TrailRecorder(store, settings, self.trail_listeners)

@@ -4,7 +4,7 @@ shared, deprecation, disabled images and deregistration protection."""
 import math
 from datetime import datetime, timezone
 
-from amishare.domain import access, declarative_policies, keys
+from amishare.domain import access, declarative_policies, events, keys
 from amishare.errors import AwsError
 from amishare.store import images as image_store
 from amishare.store import settings as settings_store
@@ -204,9 +204,12 @@ def disable_image(ctx, image_id) -> None:
     image = access.find_owned(ctx, image_id)
     if image["disabled"]:
         return
+    events.settle_before_change(ctx, image)
     image_store.clear_launch_permissions(ctx.conn, image_id)
     sharing.set_public(ctx, image, False)
     image_store.update_image(ctx.conn, image_id, disabled=True, state="disabled", next_state=None, next_state_at=None)
+    events.image_state_changed(ctx.conn, image_id, image["region"], image["owner_id"], "disabled", ctx.request_id,
+                               ctx.now)
 
 
 def enable_image(ctx, image_id) -> None:
@@ -214,6 +217,8 @@ def enable_image(ctx, image_id) -> None:
     if not image["disabled"]:
         return
     image_store.update_image(ctx.conn, image_id, disabled=False, state="available", next_state=None, next_state_at=None)
+    events.image_state_changed(ctx.conn, image_id, image["region"], image["owner_id"], "available", ctx.request_id,
+                               ctx.now)
 
 
 # --- deregistration protection

@@ -5,7 +5,7 @@ import re
 
 from amishare.domain import access, authz, catalog, ids, keys, lifecycle, ownership, pagination, productcodes, tags
 from amishare.domain import resources, trace
-from amishare.domain import allowed_images, guardrails, recycle_bin, sharing
+from amishare.domain import allowed_images, events, guardrails, recycle_bin, sharing
 from amishare.domain import snapshots as snapshot_domain
 from amishare.domain import volumes as volume_domain
 from amishare.domain.listing import Listing
@@ -72,6 +72,9 @@ def _insert(ctx, row: dict, block_devices: list[dict], product_codes: list[dict]
             "created_at": ctx.now, **timing}
     store.insert_image(ctx.conn, full, block_devices, product_codes)
     settings_store.add_to_counter(ctx.conn, full["owner_id"], ctx.region, IMAGE_COUNT, 1)
+    if full["state"] == "available":  # ready at once; a pending image's event comes when it settles
+        events.image_state_changed(ctx.conn, image_id, ctx.region, full["owner_id"], "available", ctx.request_id,
+                                   ctx.now)
     return image_id
 
 
@@ -384,10 +387,13 @@ def deregister_image(ctx, image_id, delete_snapshots: bool):
     kept_for = recycle_bin.retention_days(ctx, image)
     if kept_for is not None:  # a retention rule matches: to the Recycle Bin, whole
         recycle_bin.keep(ctx, image, devices, kept_for)
+    events.settle_before_change(ctx, image)
     sharing.set_public(ctx, image, False)
     store.delete_image(ctx.conn, image_id)
     tag_store.remove_all(ctx.conn, image_id)
     settings_store.add_to_counter(ctx.conn, image["owner_id"], image["region"], IMAGE_COUNT, -1)
+    events.image_state_changed(ctx.conn, image_id, image["region"], image["owner_id"], "deregistered",
+                               ctx.request_id, ctx.now)
     if not delete_snapshots:
         return []
     return [{"SnapshotId": device["snapshot_id"], "ReturnCode": _delete_associated(ctx, device["snapshot_id"])}

@@ -288,6 +288,9 @@ def restore_image(ctx, image_id) -> None:
                        f"AMI name {image['name']} is already in use by another AMI in this account and Region; "
                        f"{image_id} can't be restored.")
     _check_quota(ctx)  # a restored image counts against the AMI quota again
+    if image.get("next_state") and image.get("next_state_at") is not None and image["next_state_at"] <= ctx.now:
+        # It settled while in the bin: it comes back in that state, not as a transition still to announce.
+        image.update(state=image["next_state"], next_state=None, next_state_at=None)
     image_store.insert_image(ctx.conn, image, payload["devices"], payload["product_codes"])
     for grantee_type, grantee, created_at in payload["launch_permissions"]:
         image_store.add_launch_permissions(ctx.conn, image_id, ctx.region, [(grantee_type, grantee)], created_at)

@@ -8,7 +8,7 @@ from amishare.errors import AwsError, validation_error
 from amishare.models import operation_model, service_model
 from amishare.protocol import constraints, documented_limits, jsonproto, query, restjson, xml
 
-SERVICES = ("ec2", "sts", "kms", "organizations", "iam", "rbin", "amishare", "cloudtrail")
+SERVICES = ("ec2", "sts", "kms", "organizations", "iam", "rbin", "amishare", "cloudtrail", "events")
 
 # Authentication failures, per protocol family: (code, HTTP status).
 _AUTH_ERRORS = {
@@ -55,7 +55,10 @@ _AUTH_MESSAGES = {
 
 _JSON_VALIDATION = {"organizations": "InvalidInputException", "kms": "ValidationException",
                     "rbin": "ValidationException", "amishare": "ValidationException",
-                    "cloudtrail": "InvalidParameterException"}
+                    "cloudtrail": "InvalidParameterException",
+                    "events": "ValidationException"}
+# JSON services that check the model's constraints (lengths, patterns, ranges) as AWS does.
+_JSON_CONSTRAINED = ("events",)
 
 
 # Parameters whose malformed values a service reports with an exception of their own.
@@ -109,8 +112,13 @@ class Wire:
                 if self.rest:
                     return restjson.parse(model.input_shape, restjson.match(self.service, method, path)[1],
                                           query_pairs, body)
-                return jsonproto.parse(body, model.input_shape)
+                parsed = jsonproto.parse(body, model.input_shape)
+                if self.service in _JSON_CONSTRAINED:
+                    constraints.check(model.input_shape, parsed)
+                return parsed
             except AwsError as exc:
+                if exc.code == "ValidationError":
+                    raise AwsError(_JSON_VALIDATION.get(self.service, "ValidationException"), exc.message) from None
                 # JSON services report malformed input with their own validation exception.
                 if exc.code in ("MissingParameter", "InvalidParameterValue"):
                     raise AwsError(_json_validation_code(self.service, exc.message), exc.message) from None

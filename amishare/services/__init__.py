@@ -85,4 +85,4 @@ def default_resources(service: str, namer_for: Callable[[str], ResourceNamer], c
 
 def load_all() -> None:
     from amishare.services import (  # noqa: F401  (registration by import)
-        analysis, cloudtrail, ec2, iam, kms, organizations, rbin, sts)
+        analysis, cloudtrail, ec2, events, iam, kms, organizations, rbin, sts)

@@ -91,6 +91,8 @@ images = Table(
     Index("ix_images_owner", "region", "owner_id", "image_id"),
     Index("ix_images_public", "region", "is_public", "image_id"),
     Index("ix_images_owner_public", "region", "owner_id", "is_public", "image_id"),
+    # Images in transition, by when they settle (the settler finds its work through it).
+    Index("ix_images_next_state_at", "next_state_at"),
 )
 
 image_block_devices = Table(
@@ -678,4 +680,110 @@ trail_resources = Table(
     Index("ix_trail_resources_name", "account_id", "region", "resource_name", "event_time", "event_id"),
     Index("ix_trail_resources_type", "account_id", "region", "resource_type", "event_time", "event_id"),
     Index("ix_trail_resources_time", "event_time"),
+)
+
+# --- EventBridge: rules and targets of each account's default event bus, connections and
+# API destinations, and the outbox of deliveries (one row per event and target, written in
+# the transaction that produced the event).
+
+event_rules = Table(
+    "event_rules",
+    metadata,
+    Column("account_id", ACCOUNT_ID, primary_key=True),
+    Column("region", REGION, primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("event_pattern", Text),
+    Column("state", String(48), nullable=False),
+    Column("description", String(512)),
+    Column("role_arn", ARN),
+    Column("created_at", Float, nullable=False),
+)
+
+event_targets = Table(
+    "event_targets",
+    metadata,
+    Column("account_id", ACCOUNT_ID, primary_key=True),
+    Column("region", REGION, primary_key=True),
+    Column("rule_name", String(64), primary_key=True),
+    Column("target_id", String(64), primary_key=True),
+    Column("arn", ARN, nullable=False),
+    Column("config", Text, nullable=False),  # the target as PutTargets gave it, JSON
+)
+
+event_connections = Table(
+    "event_connections",
+    metadata,
+    Column("account_id", ACCOUNT_ID, primary_key=True),
+    Column("region", REGION, primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("arn", ARN, nullable=False),
+    Column("description", String(512)),
+    Column("authorization_type", String(32), nullable=False),
+    Column("auth_public", Text, nullable=False),  # AuthParameters without their secrets, JSON
+    Column("auth_sealed", Text, nullable=False),  # the secrets, sealed with the SecretBox
+    Column("state", String(32), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("modified_at", Float, nullable=False),
+)
+
+event_api_destinations = Table(
+    "event_api_destinations",
+    metadata,
+    Column("account_id", ACCOUNT_ID, primary_key=True),
+    Column("region", REGION, primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("arn", ARN, nullable=False),
+    Column("description", String(512)),
+    Column("connection_arn", ARN, nullable=False),
+    Column("endpoint", String(2048), nullable=False),
+    Column("http_method", String(8), nullable=False),
+    Column("rate_limit", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("modified_at", Float, nullable=False),
+)
+
+# A delivery waiting to be made. `due_at` is when a worker may take it: a worker claims a
+# row by moving `due_at` past its lease (so a crashed worker's claim lapses by itself) and
+# writing its `lease_owner`; one index serves both new and abandoned rows.
+event_outbox = Table(
+    "event_outbox",
+    metadata,
+    Column("delivery_id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", ACCOUNT_ID, nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("rule_name", String(64), nullable=False),
+    Column("target_id", String(64), nullable=False),
+    Column("target_arn", ARN, nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("body", Text, nullable=False),  # what the target receives (the event, or its transformed input)
+    Column("target", Text, nullable=False),  # the target's settings at the time of the event, JSON
+    Column("created_at", Float, nullable=False),
+    Column("due_at", Float, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("last_error", String(512)),
+    Index("ix_event_outbox_due", "due_at"),
+)
+
+# Deliveries given up on (retries or event age exhausted, or a failure not worth retrying),
+# with the dead-letter queue ARN the target named, if any.
+event_dead_letters = Table(
+    "event_dead_letters",
+    metadata,
+    Column("dead_letter_id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", ACCOUNT_ID, nullable=False),
+    Column("region", REGION, nullable=False),
+    Column("rule_name", String(64), nullable=False),
+    Column("target_id", String(64), nullable=False),
+    Column("target_arn", ARN, nullable=False),
+    Column("dead_letter_arn", ARN),
+    Column("event_id", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("error_code", String(64), nullable=False),
+    Column("error_message", String(512)),
+    Column("attempts", Integer, nullable=False),
+    Column("failed_at", Float, nullable=False),
+    Index("ix_event_dead_letters_account", "account_id", "region", "dead_letter_id"),
+    Index("ix_event_dead_letters_failed", "failed_at"),
 )
