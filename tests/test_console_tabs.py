@@ -19,7 +19,7 @@ def tab(endpoint: str, image_id: str, key: str) -> str:
 
 
 def rows(page, name: str):
-    return page.locator(f'#event-history tbody tr[data-event-name="{name}"]')
+    return page.locator(f'#event-history tbody.event[data-event-name="{name}"]')
 
 
 def api_error(call) -> dict:
@@ -69,6 +69,7 @@ def test_activity_shows_the_images_trail_newest_first(server, pages, alice, bob)
     launched = json.loads(launch.locator("pre").inner_text())
     assert launched["userIdentity"]["accountId"] == bob.account_id
     assert launched["recipientAccountId"] == alice.account_id
+    assert launch.locator("td.user-name").inner_text() == f"account {bob.account_id}"
     refused.locator("summary").click()
     shot(page, "console-ami-activity")
 
@@ -80,7 +81,7 @@ def test_activity_pages_with_the_next_token(server, pages, alice):
         ec2.create_tags(Resources=[image_id], Tags=[{"Key": "n", "Value": str(n)}])
     page = pages()
     sign_in(page, server.endpoint, alice, f"/console/ec2/amis/{image_id}?region=us-east-1&tab=activity")
-    first = page.locator("#event-history tbody tr").count()
+    first = page.locator("#event-history tbody.event").count()
     assert first == 25 and rows(page, "RegisterImage").count() == 0
     page.get_by_role("link", name="Older events").click()
     page.get_by_role("link", name="Newest events").wait_for()

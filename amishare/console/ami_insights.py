@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 EVENTS_PER_PAGE = 25  # LookupEvents allows at most 50; the AWS console pages Event history in smaller pages
 
 
-def activity(invoke, image_id: str, next_token: str | None) -> dict:
+def activity(invoke, image_id: str, viewer: str, next_token: str | None) -> dict:
     params = {"LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": image_id}],
               "MaxResults": EVENTS_PER_PAGE}
     if next_token:
@@ -19,11 +19,11 @@ def activity(invoke, image_id: str, next_token: str | None) -> dict:
     outcome = invoke("LookupEvents", params, "cloudtrail")
     if outcome.error is not None:
         return {"activity_error": outcome.error, "events": [], "events_next": None, "events_paged": bool(next_token)}
-    return {"activity_error": None, "events": [_event_row(e) for e in outcome.result.get("Events", [])],
+    return {"activity_error": None, "events": [_event_row(e, viewer) for e in outcome.result.get("Events", [])],
             "events_next": outcome.result.get("NextToken"), "events_paged": bool(next_token)}
 
 
-def _event_row(event: dict) -> dict:
+def _event_row(event: dict, viewer: str) -> dict:
     """An Event history row: the event's own fields plus what only its CloudTrail record holds
     (the error code of a refused call)."""
     try:
@@ -31,10 +31,18 @@ def _event_row(event: dict) -> dict:
     except ValueError:
         record = {}
     return {"id": event.get("EventId", ""), "time": _event_time(event.get("EventTime")),
-            "user": event.get("Username") or "", "name": event.get("EventName", ""),
+            "user": event.get("Username") or "", "caller_account": _other_account(record, viewer), "name": event.get("EventName", ""),
             "source": event.get("EventSource", ""), "resources": event.get("Resources") or [],
             "error_code": record.get("errorCode") or "", "error_message": record.get("errorMessage") or "",
             "record": json.dumps(record, indent=2, sort_keys=True)}
+
+
+def _other_account(record: dict, viewer: str) -> str:
+    """The calling account of an event another account's call delivered to the owner's trail
+    (it has no user name of the owner's), so the row says whose call it was."""
+    identity = record.get("userIdentity") or {}
+    account = identity.get("accountId") or ""
+    return account if account and account != viewer else ""
 
 
 def _event_time(value) -> str:

@@ -248,7 +248,8 @@ class Console:
         return {"permissions": permissions, "permissions_error": error}
 
     def _activity_tab(self, req, image: dict) -> dict:
-        return ami_insights.activity(self._invoker(req), image["ImageId"], req.query.get("next_token"))
+        return ami_insights.activity(self._invoker(req), image["ImageId"], req.principal.account_id,
+                                     req.query.get("next_token"))
 
     def _launchers_tab(self, req, image: dict) -> dict:
         return ami_insights.launchers(self._invoker(req), image["ImageId"], req.query.get("next_token"),
