@@ -23,7 +23,8 @@ def page_paths(image_id, instance_id):
     amis = f"/console/ec2/amis/{image_id}"
     return [
         "/console/ec2/home", "/console/ec2/amis", "/console/ec2/amis?filter=public&q=architecture:x86_64",
-        amis, amis + "?tab=permissions", amis + "?tab=storage", amis + "?tab=tags", amis + "/permissions",
+        amis, amis + "?tab=permissions", amis + "?tab=storage", amis + "?tab=tags", amis + "?tab=activity",
+        amis + "?tab=who-can-launch", amis + "/permissions",
         amis + "/launch", amis + "/copy", amis + "/deprecation", amis + "/protection", amis + "/disable",
         amis + "/deregister", "/console/ec2/ami-catalog", "/console/ec2/ami-catalog?tab=community",
         "/console/ec2/instances", f"/console/ec2/instances/{instance_id}",
@@ -56,7 +57,8 @@ def test_every_page_is_labelled_and_fits(server, pages, alice, world, width, hei
         assert page.evaluate(OVERFLOW) <= width + 1, path
     if width < 500:
         for path, name in ((page_paths(*world)[1], "amis-phone"), ("/console/ec2/ami-catalog", "catalog-phone"),
-                           (f"/console/ec2/amis/{world[0]}/permissions", "edit-permissions-phone")):
+                           (f"/console/ec2/amis/{world[0]}/permissions", "edit-permissions-phone"),
+                           (f"/console/ec2/amis/{world[0]}?tab=activity", "ami-activity-phone")):
             page.goto(server.endpoint + path)
             shot(page, name)
 

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from amishare.api.frontend import HttpRequest, Response
 from amishare.application import Application, Call, Outcome
-from amishare.console import ami_actions, guardrail_settings, sessions
+from amishare.console import ami_actions, ami_insights, guardrail_settings, sessions
 from amishare.console.ami_actions import ACTIONS
 from amishare.console.image_search import CATALOG, PROPERTIES, SCOPES, Search
 from amishare.domain.principal import Principal
@@ -64,6 +64,8 @@ class Console:
             AmiTab("permissions", "Permissions", self._permissions_tab),
             AmiTab("storage", "Storage"),
             AmiTab("tags", "Tags"),
+            AmiTab("activity", "Activity", self._activity_tab),
+            AmiTab("who-can-launch", "Who can launch", self._launchers_tab),
         ]
         self.routes = [
             ("GET", r"", self.home), ("GET", r"/", self.home),
@@ -244,6 +246,17 @@ class Console:
     def _permissions_tab(self, req, image: dict) -> dict:
         permissions, error = self._permissions(req, image["ImageId"])
         return {"permissions": permissions, "permissions_error": error}
+
+    def _activity_tab(self, req, image: dict) -> dict:
+        return ami_insights.activity(self._invoker(req), image["ImageId"], req.principal.account_id,
+                                     req.query.get("next_token"))
+
+    def _launchers_tab(self, req, image: dict) -> dict:
+        return ami_insights.launchers(self._invoker(req), image["ImageId"], req.query.get("next_token"),
+                                      req.query.get("explain"))
+
+    def _invoker(self, req):
+        return lambda operation, params, service: self.invoke(req, operation, params, service=service)
 
     def permissions_form(self, req, image_id):
         req.require_session()
