@@ -193,7 +193,7 @@ def _event_row(entry: trail.Entry) -> dict:
     return {"event_id": entry.event_id, "account_id": entry.account_id, "region": entry.region,
             "event_time": entry.event_time, "event_name": entry.event_name, "event_source": entry.event_source,
             "read_only": entry.read_only, "username": entry.username, "access_key_id": entry.access_key_id,
-            "record": trail.serialize(entry.record)}
+            "record": trail.serialize_entry(entry)}
 
 
 def _resource_row(entry: trail.Entry, kind: str, name: str) -> dict:

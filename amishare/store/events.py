@@ -5,6 +5,7 @@ dead letters."""
 from sqlalchemy import and_, delete, func, insert, select, update
 
 from amishare.store import paging
+from amishare.store.db import transaction_memo
 from amishare.store.schema import (
     event_api_destinations,
     event_connections,
@@ -20,6 +21,14 @@ def _scope(t, account_id, region):
     return and_(t.c.account_id == account_id, t.c.region == region)
 
 
+_RULES_MEMO = "enabled_event_rules"
+
+
+def _rules_changed(conn) -> None:
+    """What this transaction read of the buses' rules and targets is stale from here on."""
+    transaction_memo(conn).pop(_RULES_MEMO, None)
+
+
 # --- rules
 
 
@@ -29,15 +38,18 @@ def rule(conn, account_id, region, name):
 
 
 def insert_rule(conn, **values):
+    _rules_changed(conn)
     conn.execute(insert(event_rules).values(**values))
 
 
 def update_rule(conn, account_id, region, name, **values):
+    _rules_changed(conn)
     t = event_rules
     conn.execute(update(t).where(_scope(t, account_id, region), t.c.name == name).values(**values))
 
 
 def delete_rule(conn, account_id, region, name):
+    _rules_changed(conn)
     t = event_rules
     conn.execute(delete(t).where(_scope(t, account_id, region), t.c.name == name))
 
@@ -57,7 +69,17 @@ def rule_count(conn, account_id, region) -> int:
 
 def enabled_rules_with_targets(conn, account_id, region):
     """Every enabled rule of the bus with its targets, one row per (rule, target): what an event
-    is matched against. Bounded by the rules-per-bus quota."""
+    is matched against. Bounded by the rules-per-bus quota. Read once per bus and transaction:
+    the audit trail's writer publishes a whole batch of records in one transaction, most of
+    them to buses with no rule at all."""
+    memo = transaction_memo(conn).setdefault(_RULES_MEMO, {})
+    found = memo.get((account_id, region))
+    if found is None:
+        found = memo[(account_id, region)] = _enabled_rules_with_targets(conn, account_id, region)
+    return found
+
+
+def _enabled_rules_with_targets(conn, account_id, region):
     r, t = event_rules, event_targets
     query = (select(r.c.name, r.c.event_pattern, t.c.target_id, t.c.arn, t.c.config)
              .select_from(r.join(t, and_(t.c.account_id == r.c.account_id, t.c.region == r.c.region,
@@ -76,6 +98,7 @@ def targets(conn, account_id, region, rule_name):
 
 
 def put_target(conn, account_id, region, rule_name, target_id, arn, config):
+    _rules_changed(conn)
     t = event_targets
     key = and_(_scope(t, account_id, region), t.c.rule_name == rule_name, t.c.target_id == target_id)
     if conn.execute(update(t).where(key).values(arn=arn, config=config)).rowcount == 0:
@@ -84,6 +107,7 @@ def put_target(conn, account_id, region, rule_name, target_id, arn, config):
 
 
 def delete_targets(conn, account_id, region, rule_name, target_ids=None) -> int:
+    _rules_changed(conn)
     t = event_targets
     query = delete(t).where(_scope(t, account_id, region), t.c.rule_name == rule_name)
     if target_ids is not None:

@@ -122,3 +122,48 @@ class Query:
     def scalar(self, conn, **params):
         row = self.first(conn, **params)
         return None if row is None else next(iter(row.values()))
+
+
+class Insert:
+    """An INSERT of one table's rows, compiled once per dialect and run as one `executemany`
+    on the driver's connection (the audit trail writes hundreds of rows per statement: what
+    SQLAlchemy builds for each row costs more than SQLite's own work). Rows are dicts holding
+    every column of `columns`; the bind conversions SQLAlchemy would apply are applied."""
+
+    def __init__(self, table, columns: list[str]):
+        self.table = table
+        self.columns = list(columns)
+        self._plans: dict[str, tuple] = {}
+        self._lock = threading.Lock()
+
+    def _plan(self, dialect) -> tuple:
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            with self._lock:
+                compiled = self.table.insert().compile(dialect=dialect, column_keys=self.columns)
+                names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+                processors = compiled._bind_processors
+                converters = tuple((names.index(name), processors[name]) for name in names if name in processors)
+                plan = self._plans[dialect.name] = (compiled.string, compiled.positional, tuple(names), converters)
+        return plan
+
+    def many(self, conn, rows: list[dict]) -> None:
+        if not rows:
+            return
+        dialect = conn.dialect
+        sql, positional, names, converters = self._plan(dialect)
+        values = []
+        for row in rows:
+            value = [row[name] for name in names]
+            for index, convert in converters:
+                if value[index] is not None:
+                    value[index] = convert(value[index])
+            values.append(tuple(value) if positional else dict(zip(names, value)))
+        try:
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                cursor.executemany(sql, values)
+            finally:
+                cursor.close()
+        except dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, values[:1], exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc

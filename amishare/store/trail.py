@@ -1,7 +1,9 @@
 """SQL for the audit trail: writing events in batches, reading them newest first a page at a
 time along one index, and dropping those past their retention, the oldest first."""
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, delete, or_, select
+
+from amishare.store.prepared import Insert
 
 from amishare.store.schema import trail_events as events
 from amishare.store.schema import trail_resources as resources
@@ -33,13 +35,15 @@ def _cut(table, rows: list[dict]) -> list[dict]:
     return rows
 
 
+_INSERT_EVENTS = Insert(events, list(events.c.keys()))
+_INSERT_RESOURCES = Insert(resources, list(resources.c.keys()))
+
+
 def write(conn, event_rows: list[dict], resource_rows: list[dict]) -> None:
-    """Insert a batch of events and the resources they name, one statement each."""
-    checked = conn.execution_options(lengths_checked=True)
-    if event_rows:
-        checked.execute(insert(events), _cut(events, event_rows))
-    if resource_rows:
-        checked.execute(insert(resources), _cut(resources, resource_rows))
+    """Insert a batch of events and the resources they name, one precompiled `executemany` each
+    (values cut to size here, so the statements need no other check)."""
+    _INSERT_EVENTS.many(conn, _cut(events, event_rows))
+    _INSERT_RESOURCES.many(conn, _cut(resources, resource_rows))
 
 
 def _newest_first(table, query, start: float, end: float | None, after: tuple[float, str] | None, limit: int):
